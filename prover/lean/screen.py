@@ -1,0 +1,223 @@
+"""Screening of user text before it reaches Lean: the constructs a proof may not use.
+
+Lean's own axiom report is the final word on every ``proved``; this screen exists so
+that one attempt cannot change how Lean reads its neighbours in a batch (a stray
+``end``, an unclosed comment, ``#exit``) and so that a rejection names its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Part(Enum):
+    """Which piece of a submission is screened; each admits a different set of commands."""
+
+    STATEMENT = "statement"
+    PROOF = "proof"
+    PREAMBLE = "preamble"
+
+
+@dataclass(frozen=True)
+class Finding:
+    construct: str
+    reason: str
+
+
+_TOKEN = re.compile(
+    r"""(?P<ident>[^\W\d][\w'.!?₀-₉ₐ-ₜᵢ-ᵪ]*|«[^»]*»)
+      | (?P<hash>\#[a-zA-Z_][\w.]*)
+      | (?P<attr>@\[)
+      | (?P<other>\S)""",
+    re.VERBOSE,
+)
+
+_ALWAYS_FORBIDDEN = {
+    "sorry": "`sorry` proves nothing",
+    "admit": "`admit` proves nothing",
+    "axiom": "new axioms are not allowed",
+    "axioms": "new axioms are not allowed",
+    "native_decide": "`native_decide` trusts compiled code (Lean.ofReduceBool)",
+    "ofReduceBool": "`Lean.ofReduceBool` trusts compiled code",
+    "ofReduceNat": "`Lean.ofReduceNat` trusts compiled code",
+    "trustCompiler": "`Lean.trustCompiler` trusts compiled code",
+    "implemented_by": "`implemented_by` swaps in untrusted code",
+    "extern": "`extern` swaps in untrusted code",
+    "unsafe": "unsafe code is not allowed",
+    "import": "imports are part of the theorem, not of a proof",
+    "run_tac": "meta-programs are not allowed",
+    "run_cmd": "meta-programs are not allowed",
+    "run_elab": "meta-programs are not allowed",
+    "run_meta": "meta-programs are not allowed",
+    "by_elab": "meta-programs are not allowed",
+    "elab": "custom elaborators are not allowed",
+    "elab_rules": "custom elaborators are not allowed",
+    "macro": "macros are not allowed",
+    "macro_rules": "macros are not allowed",
+    "syntax": "new syntax is not allowed",
+    "declare_syntax_cat": "new syntax is not allowed",
+    "initialize": "initializers are not allowed",
+    "builtin_initialize": "initializers are not allowed",
+    "export": "`export` changes name resolution",
+    "dbg_trace": "debug output is not allowed",
+    "debug": "debug options are not allowed",
+    "ProverCheck": "the verifier's own namespace is off limits",
+    "ProverAttempt": "the verifier's own namespace is off limits",
+    "_root_": "declaring into the root namespace is not allowed",
+}
+
+_META_PREFIXES = (
+    "Lean.Elab",
+    "Lean.Meta",
+    "Lean.Kernel",
+    "Lean.Environment",
+    "Lean.addDecl",
+    "Lean.Compiler",
+    "Lean.IR",
+    "IO.",
+    "unsafe",
+)
+
+# Commands: in a proof any of these would start a new declaration after the theorem.
+_COMMANDS = {
+    "theorem", "lemma", "def", "abbrev", "instance", "example", "structure", "inductive",
+    "class", "namespace", "section", "end", "variable", "universe", "attribute", "mutual",
+    "deriving", "private", "protected", "noncomputable", "partial", "opaque", "notation",
+    "infix", "infixl", "infixr", "prefix", "postfix", "open", "local", "scoped", "omit",
+    "include", "irreducible_def",
+}  # fmt: skip
+
+# Preambles declare definitions; these commands stay forbidden there too.
+_PREAMBLE_FORBIDDEN = {"local", "scoped", "omit", "include"}
+
+_SET_OPTION_ALLOWED = re.compile(r"^(maxRecDepth|pp\.[\w.]+)$")
+
+
+def screen(text: str, part: Part) -> Finding | None:
+    """The first forbidden construct in ``text``, or None."""
+    code, problem = strip_comments(text)
+    if problem:
+        return problem
+    tokens = [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(code)]
+    return _scan_tokens(tokens, part) or (_check_blocks(tokens) if part is Part.PREAMBLE else None)
+
+
+def _scan_tokens(tokens: list[tuple[str, str]], part: Part) -> Finding | None:
+    for i, (kind, tok) in enumerate(tokens):
+        if kind == "hash":
+            return Finding(tok, "commands are not allowed in a submission")
+        if kind != "ident":
+            if part is Part.STATEMENT and tok == ":" and _next(tokens, i) == "=":
+                return Finding(":=", "a statement must not contain a definition or proof")
+            continue
+        finding = _check_ident(tok, tokens, i, part)
+        if finding:
+            return finding
+    return None
+
+
+def _check_ident(tok: str, tokens: list[tuple[str, str]], i: int, part: Part) -> Finding | None:
+    for piece in tok.split("."):
+        if piece in _ALWAYS_FORBIDDEN:
+            return Finding(piece, _ALWAYS_FORBIDDEN[piece])
+    if tok.startswith(_META_PREFIXES):
+        return Finding(tok, "meta-programming is not allowed in a submission")
+    if tok == "set_option":
+        option = _next(tokens, i)
+        if not _SET_OPTION_ALLOWED.match(option):
+            return Finding(f"set_option {option}", "only maxRecDepth and pp.* may be set")
+        return None
+    if tok in _COMMANDS:
+        if part is Part.PREAMBLE and tok not in _PREAMBLE_FORBIDDEN:
+            return None
+        if tok == "open" and part is not Part.PREAMBLE and _open_in(tokens, i):
+            return None
+        return Finding(tok, f"`{tok}` would start a new command inside the {part.value}")
+    return None
+
+
+def _next(tokens: list[tuple[str, str]], i: int) -> str:
+    return tokens[i + 1][1] if i + 1 < len(tokens) else ""
+
+
+def _open_in(tokens: list[tuple[str, str]], i: int) -> bool:
+    """``open Foo Bar in tac`` scopes the names to one term or tactic."""
+    for kind, tok in tokens[i + 1 :]:
+        if tok == "in":
+            return True
+        if kind != "ident" or tok in _COMMANDS:
+            return False
+    return False
+
+
+def _check_blocks(tokens: list[tuple[str, str]]) -> Finding | None:
+    """Every ``namespace``/``section``/``mutual`` in a preamble is closed by its ``end``."""
+    depth = 0
+    for kind, tok in tokens:
+        if kind != "ident":
+            continue
+        if tok in ("namespace", "section", "mutual"):
+            depth += 1
+        elif tok == "end":
+            depth -= 1
+            if depth < 0:
+                return Finding("end", "`end` closes a block the preamble did not open")
+    if depth:
+        return Finding("namespace", "a namespace or section in the preamble is not closed")
+    return None
+
+
+def strip_comments(text: str) -> tuple[str, Finding | None]:
+    """Blank out comments and string literals so only code is scanned."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/-", i):
+            j = _block_comment_end(text, i)
+            if j < 0:
+                return "", Finding("/-", "unterminated block comment")
+            out.append(" ")
+            i = j
+        elif text[i] == '"':
+            j = _string_end(text, i)
+            if j < 0:
+                return "", Finding('"', "unterminated string literal")
+            out.append(' "" ')
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out), None
+
+
+def _block_comment_end(text: str, start: int) -> int:
+    depth, i = 0, start
+    while i < len(text):
+        if text.startswith("/-", i):
+            depth, i = depth + 1, i + 2
+        elif text.startswith("-/", i):
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return -1
+
+
+def _string_end(text: str, start: int) -> int:
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == '"':
+            return i + 1
+        elif text[i] == "\n":
+            return -1
+        else:
+            i += 1
+    return -1

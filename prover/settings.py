@@ -1,0 +1,58 @@
+"""Settings for each component; every limit can be set by an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "prover"
+
+
+class LeanSettings(BaseSettings):
+    """How Lean is run. Environment variables: ``PROVER_LEAN_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROVER_LEAN_")
+
+    backend: Literal["wasm", "native"] = "wasm"
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where the embedded runtime (Node, lean.wasm, oleans) is installed.",
+    )
+    processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="Lean processes run in parallel (and kept pre-warmed).",
+    )
+    max_attempts_per_process: int = Field(
+        default=40, ge=1, description="Attempts checked by one Lean process."
+    )
+    max_rss_mb: int = Field(
+        default=8192, ge=256, description="A Lean process above this resident memory is killed."
+    )
+    attempt_timeout_s: float = Field(
+        default=20.0, gt=0, description="Wall-clock time allowed per attempt in a batch."
+    )
+    startup_timeout_s: float = Field(
+        default=120.0, gt=0, description="Wall-clock time allowed for process start-up."
+    )
+    max_heartbeats: int = Field(
+        default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
+    )
+    max_input_bytes: int = Field(
+        default=100_000, ge=100, description="Largest statement, preamble or proof accepted."
+    )
+    prewarm: bool = Field(
+        default=True, description="Keep started processes waiting for their next batch."
+    )
+    native_lean: str = Field(default="lean", description="The native `lean` executable.")
+    native_project: Path | None = Field(
+        default=None,
+        description="A Lake project to run `lake env lean` in (e.g. one with Mathlib).",
+    )
