@@ -30,17 +30,26 @@ class LeanSettings(BaseSettings):
         ge=1,
         description="Lean processes run in parallel (and kept pre-warmed).",
     )
+    threads: int = Field(
+        default=1, ge=1, description="Lean's worker threads per process (`lean -j`)."
+    )
     max_attempts_per_process: int = Field(
-        default=40, ge=1, description="Attempts checked by one Lean process."
+        default=100, ge=1, description="Attempts checked by one Lean process."
     )
     max_rss_mb: int = Field(
         default=8192, ge=256, description="A Lean process above this resident memory is killed."
     )
     attempt_timeout_s: float = Field(
-        default=20.0, gt=0, description="Wall-clock time allowed per attempt in a batch."
+        default=20.0, gt=0, description="Wall-clock time allowed for one slow attempt."
+    )
+    batch_seconds_per_attempt: float = Field(
+        default=1.0,
+        gt=0,
+        description="Wall-clock time a batch may take per attempt on average before it is "
+        "killed and split (a lone attempt gets attempt_timeout_s).",
     )
     startup_timeout_s: float = Field(
-        default=120.0, gt=0, description="Wall-clock time allowed for process start-up."
+        default=60.0, gt=0, description="Wall-clock time allowed for start-up and imports."
     )
     max_heartbeats: int = Field(
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."

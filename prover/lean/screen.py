@@ -122,6 +122,8 @@ def _check_ident(tok: str, tokens: list[tuple[str, str]], i: int, part: Part) ->
     for piece in tok.split("."):
         if piece in _ALWAYS_FORBIDDEN:
             return Finding(piece, _ALWAYS_FORBIDDEN[piece])
+        if len(piece) > 1 and piece.startswith("_"):
+            return Finding(tok, "names starting with `_` are reserved for Lean's auxiliary lemmas")
     if tok.startswith(_META_PREFIXES):
         return Finding(tok, "meta-programming is not allowed in a submission")
     if tok == "set_option":

@@ -63,7 +63,7 @@ class Theorem:
             raise InputError(f"statement: `{name}` is not a Lean name")
         if ":=" in signature:
             raise InputError("statement must not contain `:=`; pass the proof separately")
-        if not signature.startswith(":") and " : " not in f" {signature}":
+        if not _has_type(signature):
             raise InputError("statement has no `: type`")
         for module in imports:
             if not _IMPORT.match(module):
@@ -98,6 +98,19 @@ class Attempt:
 
     def source(self) -> str:
         return f"{self.theorem.statement} := {self.proof}"
+
+
+def _has_type(signature: str) -> bool:
+    """A ``:`` outside every bracket: the binders are followed by a type."""
+    depth = 0
+    for ch in signature:
+        if ch in "([{⦃⟨":
+            depth += 1
+        elif ch in ")]}⦄⟩":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return True
+    return False
 
 
 def _indent(tactic: str) -> str:

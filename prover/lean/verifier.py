@@ -16,9 +16,6 @@ from prover.lean.theorem import Attempt
 from prover.lean.verdicts import Crashed, Failed, Rejected, Timeout, Verdict
 from prover.settings import LeanSettings
 
-# Start-up (wasm compile, imports) is paid before the first attempt runs.
-_STARTUP_ALLOWANCE_S = 60.0
-
 
 class ProcessPool:
     """Started Lean processes waiting for their batch; each process checks one batch."""
@@ -66,6 +63,8 @@ class Verifier:
         self.backend = make_backend(self.settings)
         self.pool = ProcessPool(self.backend, self.settings.processes, self.settings.prewarm)
         self._executor = ThreadPoolExecutor(max_workers=self.settings.processes)
+        self.peak_rss_mb = 0.0
+        self.batches_run = 0
 
     def __enter__(self) -> Verifier:
         return self
@@ -90,7 +89,8 @@ class Verifier:
         size = self.settings.max_attempts_per_process
         chunks = [idx[k : k + size] for idx in groups.values() for k in range(0, len(idx), size)]
         futures = [
-            self._executor.submit(self._check_chunk, [attempts[i] for i in chunk]) for chunk in chunks
+            self._executor.submit(self._check_chunk, [attempts[i] for i in chunk])
+            for chunk in chunks
         ]
         for chunk, future in zip(chunks, futures, strict=True):
             verdicts.update(zip(chunk, future.result(), strict=True))
@@ -102,15 +102,23 @@ class Verifier:
         undecided = [i for i, v in enumerate(results) if not isinstance(v, Verdict)]
         if undecided and len(attempts) > 1:
             for part in _halves(undecided):
-                for i, verdict in zip(part, self._check_chunk([attempts[i] for i in part]), strict=True):
+                for i, verdict in zip(
+                    part, self._check_chunk([attempts[i] for i in part]), strict=True
+                ):
                     results[i] = verdict
         return [v if isinstance(v, Verdict) else _undecided(v) for v in results]
 
     def _run_batch(self, attempts: list[Attempt]) -> list[Verdict | RunResult | str]:
         batch = build_batch(attempts, attempts[0].theorem.imports, self.settings.max_heartbeats)
-        timeout = _STARTUP_ALLOWANCE_S + self.settings.attempt_timeout_s * len(attempts)
+        timeout = (
+            self.settings.startup_timeout_s
+            + self.settings.attempt_timeout_s
+            + self.settings.batch_seconds_per_attempt * (len(attempts) - 1)
+        )
         with self.pool.process() as proc:
             result = proc.run(batch.text, timeout, self.settings.max_rss_mb)
+        self.peak_rss_mb = max(self.peak_rss_mb, result.peak_rss_mb)
+        self.batches_run += 1
         header_error = _header_error(result, batch.header_end)
         if header_error:
             return [Failed(message=header_error, time_s=result.elapsed_s) for _ in attempts]

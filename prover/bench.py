@@ -1,0 +1,82 @@
+"""Benchmarks that print numbers: ``prover bench ...``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+from prover.lean.theorem import Attempt, Theorem
+from prover.lean.verifier import Verifier
+from prover.settings import LeanSettings
+
+# One-tactic checks, a mix of proofs that close and ones that fail.
+ONE_TACTIC: tuple[tuple[str, str], ...] = (
+    ("theorem b1 (a b : Nat) : a + b = b + a", "by omega"),
+    ("theorem b2 (n : Nat) : n + 0 = n", "by simp"),
+    ("theorem b3 : 2 + 2 = 4", "by decide"),
+    ("theorem b4 (p q : Prop) (hp : p) (hq : q) : p ∧ q", "by exact ⟨hp, hq⟩"),
+    ("theorem b5 (a b : Nat) (h : a < b) : a ≤ b", "by omega"),
+    ("theorem b6 (xs : List Nat) : (xs ++ []).length = xs.length", "by simp"),
+    ("theorem b7 (n : Nat) : n * 1 = n", "by grind"),
+    ("theorem b8 (a b : Nat) : a * b = b * a", "by simp"),
+    ("theorem b9 : (7 : Nat) ∣ 21", "by decide"),
+    ("theorem b10 (n : Nat) (h : n > 5) : n ≠ 3", "by omega"),
+)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.machine()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB"
+
+
+def one_tactic_attempts(n: int, salt: int = 0) -> list[Attempt]:
+    out = []
+    for k in range(n):
+        statement, proof = ONE_TACTIC[(k + salt) % len(ONE_TACTIC)]
+        out.append(Attempt.whole(Theorem.parse(statement), proof))
+    return out
+
+
+def bench_verifier(settings: LeanSettings, sizes: list[int], batches: int) -> None:
+    """Fixed cost per process, then a sustained stream per batch size."""
+    print(f"machine: {machine()}; backend: {settings.backend}; processes: {settings.processes}")
+    cold = settings.model_copy(update={"processes": 1, "prewarm": False})
+    with Verifier(cold) as verifier:
+        begin = time.monotonic()
+        verifier.check(one_tactic_attempts(1))
+        fixed = time.monotonic() - begin
+    print(f"fixed cost per Lean process (cold start, 1 attempt): {fixed:.1f} s")
+    print("batch  attempts  wall_s  attempts/s  processes  peak_rss_mb  proved")
+    for size in sizes:
+        _stream(settings, size, batches)
+
+
+def _stream(settings: LeanSettings, size: int, batches: int) -> None:
+    """``batches`` batches of ``size``, run ``processes`` at a time, start-up included."""
+    tuned = settings.model_copy(update={"max_attempts_per_process": size})
+    rounds = max(1, batches // settings.processes)
+    with Verifier(tuned) as verifier:
+        verifier.pool.fill()
+        begin = time.monotonic()
+        proved = total = 0
+        for r in range(rounds):
+            attempts = one_tactic_attempts(size * settings.processes, salt=r)
+            verdicts = verifier.check(attempts)
+            total += len(verdicts)
+            proved += sum(v.status == "proved" for v in verdicts)
+        wall = time.monotonic() - begin
+        print(
+            f"{size:5d}  {total:8d}  {wall:6.1f}  {total / wall:10.2f}  "
+            f"{verifier.pool.started:9d}  {verifier.peak_rss_mb:11.0f}  {proved:6d}",
+            flush=True,
+        )

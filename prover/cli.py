@@ -1,0 +1,153 @@
+"""The ``prover`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from prover.lean.files import attempt_from_json, attempts_from_file
+from prover.lean.process import BackendUnavailable
+from prover.lean.runtime import RuntimeSetupError, install
+from prover.lean.theorem import Attempt, InputError, Theorem
+from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
+from prover.lean.verifier import Verifier
+from prover.settings import LeanSettings
+
+DEMO_STATEMENT = "theorem add_comm' (a b : Nat) : a + b = b + a"
+DEMO_PROOF = "by omega"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (CliError, InputError, BackendUnavailable, RuntimeSetupError) as err:
+        print(f"prover: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prover", description=__doc__)
+    parser.add_argument("--backend", choices=["wasm", "native"], help="Lean backend")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    setup = sub.add_parser("setup", help="install the embedded Lean runtime and prove a demo")
+    setup.add_argument("--cache-dir", type=Path, help="where to install (PROVER_LEAN_CACHE_DIR)")
+    setup.add_argument("--no-demo", action="store_true", help="skip the demo proof")
+    setup.set_defaults(run=_setup)
+
+    check = sub.add_parser("check", help="verify proofs with Lean")
+    check.add_argument("file", nargs="?", type=Path, help="a .lean file of theorems with proofs")
+    check.add_argument("--statement", help='e.g. "theorem t (a b : Nat) : a + b = b + a"')
+    check.add_argument("--proof", help='the text after `:=`, e.g. "by omega"')
+    check.add_argument("--preamble", default="", help="definitions the statement uses")
+    check.add_argument("--batch", type=Path, help="JSONL: statement, proof, preamble? a line")
+    check.add_argument("--json", action="store_true", help="one JSON verdict a line")
+    check.set_defaults(run=_check)
+
+    bench = sub.add_parser("bench", help="benchmarks that print numbers")
+    bench_sub = bench.add_subparsers(required=True, metavar="WHAT")
+    verifier = bench_sub.add_parser("verifier", help="attempts per second of the verifier")
+    verifier.add_argument("--sizes", default="1,10,40", help="batch sizes, comma-separated")
+    verifier.add_argument("--batches", type=int, default=4, help="batches per size in the stream")
+    verifier.add_argument("--processes", type=int, help="Lean processes (default: settings)")
+    verifier.set_defaults(run=_bench_verifier)
+    return parser
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> LeanSettings:
+    if getattr(args, "backend", None):
+        overrides["backend"] = args.backend
+    return LeanSettings(**overrides)  # type: ignore[arg-type]
+
+
+def _setup(args: argparse.Namespace) -> int:
+    settings = _settings(args, **({"cache_dir": args.cache_dir} if args.cache_dir else {}))
+    install(settings.cache_dir)
+    if args.no_demo:
+        return 0
+    print(f"checking a demo proof: {DEMO_STATEMENT} := {DEMO_PROOF}")
+    theorem = Theorem.parse(DEMO_STATEMENT)
+    with Verifier(settings.model_copy(update={"processes": 1, "prewarm": False})) as verifier:
+        verdict = verifier.check([Attempt.whole(theorem, DEMO_PROOF)])[0]
+    print(describe(verdict))
+    return 0 if verdict.status == "proved" else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    limit = settings.max_input_bytes
+    modes = [args.file is not None, args.statement is not None, args.batch is not None]
+    if sum(modes) != 1:
+        raise CliError("give exactly one of FILE, --statement/--proof, or --batch")
+    if args.batch is not None:
+        return _check_batch(args, settings)
+    if args.file is not None:
+        attempts = attempts_from_file(_read(args.file), limit)
+    else:
+        if args.proof is None:
+            raise CliError("--statement needs --proof (the text after `:=`)")
+        theorem = Theorem.parse(args.statement, args.preamble, limit=limit)
+        attempts = [Attempt.whole(theorem, args.proof, limit=limit)]
+    with Verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+        verdicts = verifier.check(attempts)
+    for attempt, verdict in zip(attempts, verdicts, strict=True):
+        _print_verdict(attempt.theorem.name, verdict, args.json)
+    return 0 if all(v.status == "proved" for v in verdicts) else 1
+
+
+def _check_batch(args: argparse.Namespace, settings: LeanSettings) -> int:
+    lines = [line for line in _read(args.batch).decode("utf-8", "replace").splitlines()]
+    parsed: list[Attempt | Verdict] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append(attempt_from_json(line, settings.max_input_bytes))
+        except InputError as err:
+            parsed.append(Rejected("input", f"line {n}: {err}"))
+    attempts = [p for p in parsed if isinstance(p, Attempt)]
+    with Verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+        results = iter(verifier.check(attempts) if attempts else [])
+    verdicts = [p if not isinstance(p, Attempt) else next(results) for p in parsed]
+    for k, verdict in enumerate(verdicts, 1):
+        _print_verdict(f"line {k}", verdict, args.json)
+    return 0 if all(v.status == "proved" for v in verdicts) else 1
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise CliError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _print_verdict(label: str, verdict: Verdict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(verdict_to_dict(verdict), ensure_ascii=False), flush=True)
+    else:
+        print(f"{label}: {describe(verdict)}", flush=True)
+
+
+def _bench_verifier(args: argparse.Namespace) -> int:
+    from prover.bench import bench_verifier
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    overrides = {"processes": args.processes} if args.processes else {}
+    bench_verifier(_settings(args, **overrides), sizes, args.batches)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

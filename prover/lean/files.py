@@ -1,0 +1,77 @@
+"""Reading theorems out of a ``.lean`` file and attempts out of a JSONL file."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from prover.lean.theorem import Attempt, InputError, Theorem, check_text
+
+_COMMAND_START = re.compile(
+    r"^(theorem|lemma|example|def|abbrev|instance|namespace|section|end|open|noncomputable|"
+    r"structure|inductive|class|@\[|set_option|#|variable|universe|attribute|private|protected|"
+    r"axiom|opaque|mutual|macro|syntax|notation|infix)",
+)
+_THEOREM = re.compile(r"^(theorem|lemma|example)\b")
+
+
+def attempts_from_file(source: str | bytes, limit: int) -> list[Attempt]:
+    """Each theorem of a file, checked in the context of everything above it."""
+    text = check_text("file", source, limit * 10)
+    lines = text.splitlines()
+    imports: list[str] = []
+    while lines and (lines[0].startswith("import ") or not lines[0].strip()):
+        line = lines.pop(0)
+        imports += line.split()[1:]
+    chunks = _chunks(lines)
+    attempts: list[Attempt] = []
+    context: list[str] = []
+    for k, chunk in enumerate(chunks):
+        if _THEOREM.match(chunk):
+            attempts.append(_attempt(chunk, "\n".join(context), tuple(imports), k, limit))
+        context.append(chunk)
+    if not attempts:
+        raise InputError("the file has no theorem, lemma or example")
+    return attempts
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    chunks: list[list[str]] = []
+    for line in lines:
+        if _COMMAND_START.match(line) or not chunks:
+            chunks.append([line])
+        else:
+            chunks[-1].append(line)
+    return ["\n".join(c).rstrip() for c in chunks if "\n".join(c).strip()]
+
+
+def _attempt(chunk: str, preamble: str, imports: tuple[str, ...], k: int, limit: int) -> Attempt:
+    head, sep, proof = chunk.partition(":=")
+    if not sep:
+        raise InputError(f"cannot find `:=` in: {chunk.splitlines()[0]}")
+    if head.startswith("example"):
+        head = f"theorem example_{k}" + head[len("example") :]
+    head = re.sub(r"^lemma\b", "theorem", head)
+    theorem = Theorem.parse(head, preamble, imports, limit=limit)
+    return Attempt.whole(theorem, proof, limit=limit)
+
+
+def attempt_from_json(line: str, limit: int) -> Attempt:
+    """One line of ``--batch`` input: ``{"statement", "proof", "preamble"?, "imports"?}``."""
+    try:
+        obj = json.loads(line)
+    except ValueError as err:
+        raise InputError(f"not a JSON object: {err}") from None
+    if not isinstance(obj, dict):
+        raise InputError("each line must be a JSON object")
+    for key in ("statement", "proof"):
+        if not isinstance(obj.get(key), str):
+            raise InputError(f"`{key}` must be a string")
+    imports = obj.get("imports", [])
+    if not isinstance(imports, list) or not all(isinstance(m, str) for m in imports):
+        raise InputError("`imports` must be a list of module names")
+    preamble = obj.get("preamble", "")
+    if not isinstance(preamble, str):
+        raise InputError("`preamble` must be a string")
+    theorem = Theorem.parse(obj["statement"], preamble, tuple(imports), limit=limit)
+    return Attempt.whole(theorem, obj["proof"], limit=limit)

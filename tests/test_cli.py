@@ -1,0 +1,82 @@
+"""The command line, run as a user would: real processes, real Lean."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def prover(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prover.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.lean
+def test_check_statement_json() -> None:
+    out = prover(
+        "check",
+        "--statement",
+        "theorem t (a b : Nat) : a + b = b + a",
+        "--proof",
+        "by omega",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    (line,) = out.stdout.splitlines()
+    assert json.loads(line)["status"] == "proved"
+
+
+@pytest.mark.lean
+def test_check_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
+    rows = [
+        {"statement": "theorem a (n : Nat) : n + 0 = n", "proof": "by simp"},
+        "this is not json",
+        {"statement": "theorem b : (2 : Nat) + 2 = 5", "proof": "by decide"},
+        {"statement": "theorem c : True", "proof": "by sorry"},
+        {
+            "statement": "theorem d : f 1 = 2",
+            "proof": "by decide",
+            "preamble": "noncomputable section\ndef f (n : Nat) : Nat := n + 1\nend",
+        },
+    ]
+    batch = tmp_path / "attempts.jsonl"
+    batch.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    out = prover("check", "--batch", str(batch), "--json")
+    assert out.returncode == 1, out.stderr
+    verdicts = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [v["status"] for v in verdicts] == ["proved", "rejected", "failed", "rejected", "proved"]
+    assert "line 2" in verdicts[1]["reason"]
+    assert verdicts[3]["construct"] == "sorry"
+
+
+@pytest.mark.lean
+def test_check_file_proves_every_theorem() -> None:
+    out = prover("check", "examples/demo.lean")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count(": proved") == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "--statement", "", "--proof", "rfl"], "statement is empty"),
+        (["check", "--statement", "theorem t : True"], "needs --proof"),
+        (["check", "no/such/file.lean"], "cannot read"),
+        (["check"], "exactly one of"),
+    ],
+)
+def test_bad_input_is_a_message_not_a_traceback(args: list[str], message: str) -> None:
+    out = prover(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr

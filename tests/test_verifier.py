@@ -1,0 +1,178 @@
+"""Lean's verdicts through the real runtime: proofs accepted, cheats refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from prover.lean.theorem import Attempt, Theorem
+from prover.lean.verdicts import Open, Proved, Verdict
+from prover.lean.verifier import Verifier
+from prover.settings import LeanSettings
+
+pytestmark = pytest.mark.lean
+
+F_PREAMBLE = "noncomputable section\ndef f (n : Nat) : Nat := n + 1\nend"
+
+LEGIT: list[tuple[str, str, str]] = [
+    ("theorem l1 (a b : Nat) : a + b = b + a", "", "by omega"),
+    ("theorem l2 (p q : Prop) (hp : p) (hq : q) : p ∧ q", "", "⟨hp, hq⟩"),
+    ("theorem l3 : (7 : Nat) ∣ 21", "", "by decide"),
+    ("theorem l4 (p : Prop) : p ∨ ¬p", "", "Classical.em p"),
+    (
+        "theorem l5 (n : Nat) : n + 0 = n",
+        "",
+        "helper n\nwhere helper (k : Nat) : k + 0 = k := by simp",
+    ),
+    (
+        "theorem l6 (n : Nat) : 0 + n = n",
+        "",
+        "by\n  induction n with\n  | zero => rfl\n  | succ k ih =>\n    rw [Nat.add_succ, ih]",
+    ),
+    ("theorem l7 : f 2 = 3", F_PREAMBLE, "by decide"),
+    ("theorem l8 : f 2 = 3", F_PREAMBLE, "by simp [f]"),
+    ("theorem l9 (xs : List Nat) : (xs ++ []).length = xs.length", "", "by simp"),
+    ("theorem l10 (n : Nat) (h : n > 5) : n ≠ 3", "", "by grind"),
+    ("theorem l11 (a : Nat) : a * 1 = a", "", "Nat.mul_one a"),
+    (
+        "theorem l12 (p : Prop) [Decidable p] : p ∨ ¬p",
+        "",
+        "by\n  by_cases h : p\n  · exact Or.inl h\n  · exact Or.inr h",
+    ),
+]
+
+FALSE = "theorem c_false : (2 : Nat) + 2 = 5"
+# Each cheat: statement, preamble, proof. None may ever come back proved.
+CHEATS: list[tuple[str, str, str]] = [
+    (FALSE, "", "by sorry"),
+    (FALSE, "", "by admit"),
+    (FALSE, "", "sorry"),
+    (FALSE, "", "by exact sorryAx _ false"),
+    (FALSE, "", "by exact (Classical.choice ⟨sorryAx _ true⟩)"),
+    (FALSE, 'notation "cheat" => sorryAx _ false', "cheat"),
+    (FALSE, "axiom bad : False", "bad.elim"),
+    (FALSE, "", "by native_decide"),
+    (FALSE, "", "by decide +native"),
+    ("theorem c_native : 10 + 10 = 20", "", "by decide +native"),
+    (FALSE, "", "by exact Lean.ofReduceBool _ _ rfl"),
+    (FALSE, "@[implemented_by id] def g (n : Nat) : Nat := n", "by decide"),
+    (FALSE, '@[extern "lean_nat_add"] opaque h : Nat → Nat', "by decide"),
+    (FALSE, "", "by set_option debug.skipKernelTC true in decide"),
+    (FALSE, "", "by omega\n#exit"),
+    (FALSE, "", "by omega /- swallow the rest"),
+    (FALSE, "", "by omega\nend ProverAttempt0\ntheorem c_false : True := trivial"),
+    (FALSE, "", "by decide\ntheorem other : True := trivial"),
+    (FALSE, "", "by exact (rfl : 1 = 1)"),
+    (FALSE, "", "by decide"),
+    (FALSE, "", "by simp_all"),
+    (FALSE, "", "by exact?"),
+    (FALSE, "", "by run_tac pure ()"),
+    (FALSE, "", "by omega\nimport Mathlib"),
+    (FALSE, "", "«sorry»"),
+    (FALSE, "theorem helper : (2 : Nat) + 2 = 5 := by simp", "helper"),
+    (FALSE, "unsafe def u : Nat := 0", "by decide"),
+    (FALSE, "", "by set_option maxHeartbeats 0 in decide"),
+    (FALSE, "", "by exact ProverCheck.str"),
+    (FALSE, "", "by simp [show False from sorryAx False]"),
+    (FALSE, 'macro "cheat" : tactic => `(tactic| sorry)', "by cheat"),
+    (FALSE, "", "by omega -- fine\n#print axioms c_false"),
+    (FALSE, "", "by decide\ndecreasing_by sorry"),
+    (FALSE, "opaque bad : False", "bad.elim"),
+    (FALSE, "", "by exact (by_elab pure (Lean.mkConst ``True.intro))"),
+]
+
+
+def _attempts(rows: list[tuple[str, str, str]]) -> list[Attempt]:
+    return [Attempt.whole(Theorem.parse(s, p), proof) for s, p, proof in rows]
+
+
+def _show(rows: list[tuple[str, str, str]], verdicts: list[Verdict]) -> str:
+    return "\n".join(f"{r[2]!r}: {v}" for r, v in zip(rows, verdicts, strict=True))
+
+
+def test_legitimate_proofs_are_proved(verifier: Verifier) -> None:
+    verdicts = verifier.check(_attempts(LEGIT))
+    assert all(isinstance(v, Proved) for v in verdicts), _show(LEGIT, verdicts)
+    assert all(set(v.axioms) <= {"propext", "Classical.choice", "Quot.sound"} for v in verdicts)  # type: ignore[union-attr]
+
+
+def test_no_cheat_is_ever_proved(verifier: Verifier) -> None:
+    assert len(CHEATS) >= 25
+    verdicts = verifier.check(_attempts(CHEATS))
+    proved = [(r, v) for r, v in zip(CHEATS, verdicts, strict=True) if v.status == "proved"]
+    assert not proved, proved
+    assert all(v.status in ("rejected", "failed") for v in verdicts), _show(CHEATS, verdicts)
+    reasons = {r[2]: v for r, v in zip(CHEATS, verdicts, strict=True)}
+    assert reasons["by exact sorryAx _ false"].status == "rejected"
+    assert reasons["by decide +native"].status == "rejected"
+
+
+def test_cheat_cannot_change_a_neighbours_verdict(verifier: Verifier) -> None:
+    """A failed sibling is not a lemma, and a stray `end` or comment swallows nothing."""
+    rows = [
+        ("theorem n1 (a b : Nat) : a + b = b + a", "", "by omega"),
+        (FALSE, "", "by simp_all"),
+        (FALSE, "", "by exact?"),
+        ("theorem n2 (a : Nat) : a + 0 = a", "", "by simp /- open"),
+        ("theorem n3 (a : Nat) : a + 0 = a", "", "by simp"),
+        ("theorem n4 (a : Nat) : a * 0 = 0", "", "by simp\nend ProverAttempt4"),
+        ("theorem n5 (a : Nat) : a * 0 = 0", "", "by simp"),
+    ]
+    statuses = [v.status for v in verifier.check(_attempts(rows))]
+    assert statuses == ["proved", "failed", "failed", "rejected", "proved", "rejected", "proved"]
+
+
+def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:
+    theorem = Theorem.parse("theorem p1 (n : Nat) : 0 + n = n")
+    step, done, broken = verifier.check(
+        [
+            Attempt.steps(theorem, ["induction n"]),
+            Attempt.steps(theorem, ["induction n", "all_goals simp"]),
+            Attempt.steps(theorem, ["intro x"]),
+        ]
+    )
+    assert isinstance(step, Open)
+    assert [g.case for g in step.goals] == ["zero", "succ"]
+    assert step.goals[0].target == "0 + 0 = 0"
+    assert any("0 + n✝ = n✝" in h for h in step.goals[1].hypotheses)
+    assert isinstance(done, Proved)
+    assert broken.status == "failed"
+
+
+def test_runaway_tactic_times_out(settings_for: Callable[[str], LeanSettings]) -> None:
+    """Lean's heartbeat limit stops a runaway search inside the batch; neighbours are fine."""
+    settings = settings_for("wasm").model_copy(update={"max_heartbeats": 1000, "processes": 1})
+    hard = Theorem.parse("theorem hard (a b c : Nat) (h : a * b * c = 2023) : a + b + c ≠ 1")
+    quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
+    with Verifier(settings) as verifier:
+        slow, fine = verifier.check(
+            [Attempt.whole(hard, "by exact?"), Attempt.whole(quick, "by simp")]
+        )
+    assert slow.status == "timeout", slow
+    assert fine.status == "proved", fine
+
+
+def test_killed_batches_time_out_and_the_verifier_recovers(
+    settings_for: Callable[[str], LeanSettings],
+) -> None:
+    """A batch past its wall-clock limit is killed and split; the same verifier goes on."""
+    settings = settings_for("wasm").model_copy(
+        update={"startup_timeout_s": 0.5, "attempt_timeout_s": 0.5, "processes": 1}
+    )
+    quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
+    with Verifier(settings) as verifier:
+        verdicts = verifier.check([Attempt.whole(quick, "by simp"), Attempt.whole(quick, "rfl")])
+        assert [v.status for v in verdicts] == ["timeout", "timeout"]
+        verifier.settings = settings.model_copy(
+            update={"startup_timeout_s": 60.0, "attempt_timeout_s": 20.0}
+        )
+        (again,) = verifier.check([Attempt.whole(quick, "by omega")])
+        assert again.status == "proved", again
+
+
+def test_bad_import_fails_with_leans_message(verifier: Verifier) -> None:
+    theorem = Theorem.parse("theorem i1 : True", imports=("Mathlib.NoSuchModule",))
+    (verdict,) = verifier.check([Attempt.whole(theorem, "trivial")])
+    assert verdict.status == "failed"
+    assert "Mathlib" in verdict.message  # type: ignore[union-attr]
