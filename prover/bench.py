@@ -7,6 +7,7 @@ import platform
 import time
 from pathlib import Path
 
+from prover.lean.files import theorems_from_file
 from prover.lean.theorem import Attempt, Theorem
 from prover.lean.verifier import Verifier
 from prover.settings import LeanSettings
@@ -80,3 +81,33 @@ def _stream(settings: LeanSettings, size: int, batches: int) -> None:
             f"{verifier.pool.started:9d}  {verifier.peak_rss_mb:11.0f}  {proved:6d}",
             flush=True,
         )
+
+
+CLOSING_TACTICS = ("omega", "simp", "decide", "grind", "simp_all")
+
+
+def bench_closing(
+    settings: LeanSettings, source: bytes, tactics: tuple[str, ...] = CLOSING_TACTICS
+) -> None:
+    """Each closing tactic tried once on every theorem of a set: proof rate and throughput."""
+    theorems = [a.theorem for a in theorems_from_file(source, settings.max_input_bytes)]
+    attempts = [Attempt.whole(t, f"by {tac}") for tac in tactics for t in theorems]
+    print(f"machine: {machine()}; backend: {settings.backend}; processes: {settings.processes}")
+    with Verifier(settings) as verifier:
+        verifier.pool.fill()
+        begin = time.monotonic()
+        verdicts = verifier.check(attempts)
+        wall = time.monotonic() - begin
+        batches, peak = verifier.batches_run, verifier.peak_rss_mb
+    n = len(theorems)
+    proved: set[str] = set()
+    for k, tactic in enumerate(tactics):
+        mine = verdicts[k * n : (k + 1) * n]
+        names = {t.name for t, v in zip(theorems, mine, strict=True) if v.status == "proved"}
+        proved |= names
+        print(f"by {tactic:10s} proved {len(names):3d}/{n}")
+    print(f"any closing tactic: {len(proved)}/{n} theorems proved")
+    print(
+        f"{len(attempts)} attempts in {wall:.1f} s ({len(attempts) / wall:.2f} attempts/s), "
+        f"{batches} Lean runs, peak RSS {peak:.0f} MB"
+    )

@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     verifier.add_argument("--batches", type=int, default=4, help="batches per size in the stream")
     verifier.add_argument("--processes", type=int, help="Lean processes (default: settings)")
     verifier.set_defaults(run=_bench_verifier)
+    closing = bench_sub.add_parser(
+        "closing", help="each closing tactic once on a theorem set: proof rate, attempts/s"
+    )
+    closing.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
+    closing.add_argument("--tactics", default="omega,simp,decide,grind,simp_all")
+    closing.set_defaults(run=_bench_closing)
     return parser
 
 
@@ -146,6 +152,14 @@ def _bench_verifier(args: argparse.Namespace) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     overrides = {"processes": args.processes} if args.processes else {}
     bench_verifier(_settings(args, **overrides), sizes, args.batches)
+    return 0
+
+
+def _bench_closing(args: argparse.Namespace) -> int:
+    from prover.bench import bench_closing
+
+    tactics = tuple(t.strip() for t in args.tactics.split(",") if t.strip())
+    bench_closing(_settings(args), _read(args.theorems), tactics)
     return 0
 
 

@@ -16,20 +16,33 @@ _THEOREM = re.compile(r"^(theorem|lemma|example)\b")
 
 
 def attempts_from_file(source: str | bytes, limit: int) -> list[Attempt]:
-    """Each theorem of a file, checked in the context of everything above it."""
+    """Each theorem of a file with its proof, checked in the context of everything above."""
+    return _read_file(source, limit, theorems_in_context=True)
+
+
+def theorems_from_file(source: str | bytes, limit: int) -> list[Attempt]:
+    """A theorem set: definitions, then theorems (proofs ignored, usually ``sorry``).
+
+    Each theorem's preamble is the definitions above it, not the other theorems.
+    """
+    return _read_file(source, limit, theorems_in_context=False)
+
+
+def _read_file(source: str | bytes, limit: int, *, theorems_in_context: bool) -> list[Attempt]:
     text = check_text("file", source, limit * 10)
     lines = text.splitlines()
     imports: list[str] = []
     while lines and (lines[0].startswith("import ") or not lines[0].strip()):
         line = lines.pop(0)
         imports += line.split()[1:]
-    chunks = _chunks(lines)
     attempts: list[Attempt] = []
     context: list[str] = []
-    for k, chunk in enumerate(chunks):
-        if _THEOREM.match(chunk):
+    for k, chunk in enumerate(_chunks(lines)):
+        is_theorem = bool(_THEOREM.match(chunk))
+        if is_theorem:
             attempts.append(_attempt(chunk, "\n".join(context), tuple(imports), k, limit))
-        context.append(chunk)
+        if theorems_in_context or not is_theorem:
+            context.append(chunk)
     if not attempts:
         raise InputError("the file has no theorem, lemma or example")
     return attempts
