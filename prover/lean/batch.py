@@ -1,9 +1,12 @@
 """A batch file of many attempts, and the verdict of each from Lean's messages.
 
-Layout: the header (imports, the report functions), then per attempt
+Attempts in one batch share their imports and their preamble. Layout:
 
+    import ...                      (the theorem's, then the report's)
+    namespace ProverCheck ... end   (the report functions)
+    <preamble>                      (once: its global effects are every attempt's own)
+    #eval ProverCheck.stamp "<nonce>"
     namespace ProverAttempt<i>
-    <preamble>
     set_option maxHeartbeats <n> in
     theorem <name> <signature> :=
     <proof>
@@ -94,7 +97,6 @@ class Segment:
     """Where one attempt lies in the batch file (1-based lines, inclusive)."""
 
     first: int
-    theorem: int
     proof: int
     last: int
     report: int
@@ -107,32 +109,46 @@ class Batch:
     segments: list[Segment]
     nonce: str
     header_end: int
+    stamp: int
     max_heartbeats: int
 
 
-def build_batch(attempts: list[Attempt], imports: tuple[str, ...], max_heartbeats: int) -> Batch:
+def build_batch(attempts: list[Attempt], max_heartbeats: int) -> Batch:
+    """One file for attempts that share imports and preamble."""
+    theorem = attempts[0].theorem
     nonce = "PROVER" + secrets.token_hex(12)
-    lines: list[str] = [f"import {m}" for m in (*imports, *CHECK_IMPORTS)]
+    lines: list[str] = [f"import {m}" for m in (*theorem.imports, *CHECK_IMPORTS)]
     lines += _report_source().splitlines()
-    lines.append(f'#eval ProverCheck.stamp "{nonce}"')
     header_end = len(lines)
+    lines += theorem.preamble.splitlines()
+    lines.append(f'#eval ProverCheck.stamp "{nonce}"')
+    stamp = len(lines)
     segments = []
     for i, attempt in enumerate(attempts):
         first = len(lines) + 1
         lines.append(f"namespace ProverAttempt{i}")
-        lines += attempt.theorem.preamble.splitlines()
         lines.append(f"set_option maxHeartbeats {max_heartbeats} in")
         lines.append(f"theorem {attempt.theorem.name} {attempt.theorem.signature} :=")
-        theorem = len(lines)
+        proof = len(lines) + 1
         lines += attempt.proof.splitlines()
         lines.append(f"end ProverAttempt{i}")
         lines.append(
             f'#eval _root_.ProverCheck.report "{nonce}" {i} '
             f"`ProverAttempt{i}.{attempt.theorem.name}"
         )
-        segments.append(Segment(first, theorem, theorem + 1, len(lines) - 1, len(lines)))
+        segments.append(Segment(first, proof, len(lines) - 1, len(lines)))
     text = "\n".join(lines) + "\n"
-    return Batch(attempts, text, segments, nonce, header_end, max_heartbeats)
+    return Batch(attempts, text, segments, nonce, header_end, stamp, max_heartbeats)
+
+
+def batch_error(batch: Batch, messages: list[dict[str, Any]]) -> str | None:
+    """An error before the first attempt: in the imports or in the shared preamble."""
+    for msg in messages:
+        line = msg.get("pos", {}).get("line", 0)
+        if msg.get("severity") == "error" and line <= batch.stamp:
+            where = "imports" if line <= batch.header_end else "in the preamble"
+            return f"{where}: {msg.get('data')}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,7 @@ def parse_reports(
             fields = text.split()
             if len(fields) < 3 or fields[0] != batch.nonce:
                 continue
-            if fields[1] == "start" and line == batch.header_end:
+            if fields[1] == "start" and line == batch.stamp:
                 start = int(fields[2].removeprefix("T:"))
             elif fields[1].isdigit():
                 idx = int(fields[1])
@@ -191,7 +207,11 @@ class NeedsIsolation(Exception):
 def judge(
     batch: Batch, idx: int, messages: list[dict[str, Any]], report: Report | None, time_s: float
 ) -> Verdict:
-    """The verdict of attempt ``idx`` from its messages and its report."""
+    """The verdict of attempt ``idx`` from its messages and its report.
+
+    Constants of the file outside every ``ProverAttempt`` namespace come from the shared
+    preamble; their dependencies are walked like the attempt's own.
+    """
     seg, attempt = batch.segments[idx], batch.attempts[idx]
     errors = [
         m
@@ -201,20 +221,17 @@ def judge(
     if report is None:
         raise NeedsIsolation("Lean printed no report for this attempt")
     if errors:
-        return _from_errors(batch, seg, attempt, errors, time_s)
+        return _from_errors(seg, attempt, errors, time_s)
     return _from_report(idx, attempt, report, time_s)
 
 
 def _from_errors(
-    batch: Batch, seg: Segment, attempt: Attempt, errors: list[dict[str, Any]], time_s: float
+    seg: Segment, attempt: Attempt, errors: list[dict[str, Any]], time_s: float
 ) -> Verdict:
     texts = [str(e.get("data", "")) for e in errors]
     if any("heartbeats" in t for t in texts):
         return Timeout(limit_s=0.0, time_s=time_s)
     first = errors[0]
-    line = first.get("pos", {}).get("line", 0)
-    if line < seg.proof:
-        return Failed(message=f"in the preamble: {texts[0]}", time_s=time_s)
     if attempt.prefix and all(t.startswith(UNSOLVED) for t in texts):
         goals = tuple(g for t in texts for g in parse_goals(t))
         return Open(goals=goals, time_s=time_s)
@@ -230,11 +247,10 @@ def _from_report(idx: int, attempt: Attempt, report: Report, time_s: float) -> V
     if report.kind != "thm":
         return Rejected("statement", f"Lean holds no theorem of that name ({report.kind})", time_s)
     for name in report.locals:
-        if name.startswith(own) or _lean_auxiliary(name):
-            continue
-        if name.startswith("ProverAttempt"):
+        if name.startswith("ProverAttempt") and not (name.startswith(own) or _lean_auxiliary(name)):
             raise NeedsIsolation(f"uses {name} from another attempt")
-        return Rejected(name, "uses a declaration outside the submission", time_s)
+        if name.startswith("ProverCheck"):
+            return Rejected(name, "uses the verifier's own declarations", time_s)
     if report.local_axioms:
         return Rejected(
             "axiom", f"depends on the new axiom {_strip(report.local_axioms[0])}", time_s

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from prover.lean.batch import NeedsIsolation, build_batch, judge, parse_reports
+from prover.lean.batch import NeedsIsolation, batch_error, build_batch, judge, parse_reports
 from prover.lean.process import LeanBackend, LeanProcess, RunResult, make_backend
 from prover.lean.screen import Part, screen
 from prover.lean.theorem import Attempt
@@ -79,13 +79,14 @@ class Verifier:
     def check(self, attempts: list[Attempt]) -> list[Verdict]:
         """One verdict per attempt, in order."""
         verdicts: dict[int, Verdict] = {}
-        groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        # A preamble's global effects (simp sets, instances, notation) stay inside its group.
+        groups: dict[tuple[tuple[str, ...], str], list[int]] = defaultdict(list)
         for i, attempt in enumerate(attempts):
             rejected = screen_attempt(attempt)
             if rejected:
                 verdicts[i] = rejected
             else:
-                groups[attempt.theorem.imports].append(i)
+                groups[attempt.theorem.imports, attempt.theorem.preamble].append(i)
         size = self.settings.max_attempts_per_process
         chunks = [idx[k : k + size] for idx in groups.values() for k in range(0, len(idx), size)]
         futures = [
@@ -109,7 +110,7 @@ class Verifier:
         return [v if isinstance(v, Verdict) else _undecided(v) for v in results]
 
     def _run_batch(self, attempts: list[Attempt]) -> list[Verdict | RunResult | str]:
-        batch = build_batch(attempts, attempts[0].theorem.imports, self.settings.max_heartbeats)
+        batch = build_batch(attempts, self.settings.max_heartbeats)
         timeout = (
             self.settings.startup_timeout_s
             + self.settings.attempt_timeout_s
@@ -119,9 +120,9 @@ class Verifier:
             result = proc.run(batch.text, timeout, self.settings.max_rss_mb)
         self.peak_rss_mb = max(self.peak_rss_mb, result.peak_rss_mb)
         self.batches_run += 1
-        header_error = _header_error(result, batch.header_end)
-        if header_error:
-            return [Failed(message=header_error, time_s=result.elapsed_s) for _ in attempts]
+        shared_error = batch_error(batch, result.messages)
+        if shared_error:
+            return [Failed(message=shared_error, time_s=result.elapsed_s) for _ in attempts]
         start, reports = parse_reports(batch, result.messages)
         out: list[Verdict | RunResult | str] = []
         previous = start
@@ -171,11 +172,3 @@ def _undecided(outcome: RunResult | str) -> Verdict:
     if outcome.timed_out:
         return Timeout(limit_s=outcome.elapsed_s, time_s=outcome.elapsed_s)
     return Crashed(reason=outcome.failure or "Lean gave no verdict", time_s=outcome.elapsed_s)
-
-
-def _header_error(result: RunResult, header_end: int) -> str | None:
-    """An error before the first attempt: the imports could not be loaded."""
-    for msg in result.messages:
-        if msg.get("severity") == "error" and msg.get("pos", {}).get("line", 0) <= header_end:
-            return f"imports: {msg.get('data')}"
-    return None
