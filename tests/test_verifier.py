@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Open, Proved, Verdict
+from prover.lean.verdicts import Failed, Open, Proved, Verdict
 from prover.lean.verifier import Verifier
 from prover.settings import LeanSettings
 
@@ -125,11 +125,13 @@ def test_cheat_cannot_change_a_neighbours_verdict(verifier: Verifier) -> None:
 
 def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:
     theorem = Theorem.parse("theorem p1 (n : Nat) : 0 + n = n")
-    step, done, broken = verifier.check(
+    unknown = Theorem.parse("theorem p2 : no_such_constant = 1")
+    step, done, broken, bad_statement = verifier.check(
         [
             Attempt.steps(theorem, ["induction n"]),
             Attempt.steps(theorem, ["induction n", "all_goals simp"]),
             Attempt.steps(theorem, ["intro x"]),
+            Attempt.whole(unknown, "rfl"),
         ]
     )
     assert isinstance(step, Open)
@@ -137,7 +139,10 @@ def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:
     assert step.goals[0].target == "0 + 0 = 0"
     assert any("0 + n✝ = n✝" in h for h in step.goals[1].hypotheses)
     assert isinstance(done, Proved)
-    assert broken.status == "failed"
+    assert isinstance(broken, Failed) and broken.position is not None
+    assert broken.position.line == 2  # the line of `intro x` in the proof
+    assert isinstance(bad_statement, Failed)
+    assert bad_statement.message.startswith("in the statement: ")
 
 
 def test_runaway_tactic_times_out(settings_for: Callable[[str], LeanSettings]) -> None:

@@ -222,7 +222,7 @@ def judge(
         raise NeedsIsolation("Lean printed no report for this attempt")
     if errors:
         return _from_errors(seg, attempt, errors, time_s)
-    return _from_report(idx, attempt, report, time_s)
+    return _from_report(idx, report, time_s)
 
 
 def _from_errors(
@@ -232,6 +232,8 @@ def _from_errors(
     if any("heartbeats" in t for t in texts):
         return Timeout(limit_s=0.0, time_s=time_s)
     first = errors[0]
+    if first.get("pos", {}).get("line", seg.proof) < seg.proof:
+        return Failed(message=f"in the statement: {texts[0]}", time_s=time_s)
     if attempt.prefix and all(t.startswith(UNSOLVED) for t in texts):
         goals = tuple(g for t in texts for g in parse_goals(t))
         return Open(goals=goals, time_s=time_s)
@@ -242,7 +244,7 @@ def _from_errors(
     return Failed(message=texts[0], position=position, time_s=time_s)
 
 
-def _from_report(idx: int, attempt: Attempt, report: Report, time_s: float) -> Verdict:
+def _from_report(idx: int, report: Report, time_s: float) -> Verdict:
     own = f"ProverAttempt{idx}."
     if report.kind != "thm":
         return Rejected("statement", f"Lean holds no theorem of that name ({report.kind})", time_s)

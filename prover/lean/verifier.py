@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from prover.lean.batch import NeedsIsolation, batch_error, build_batch, judge, parse_reports
+from prover.lean.batch import (
+    Batch,
+    NeedsIsolation,
+    Report,
+    batch_error,
+    build_batch,
+    judge,
+    parse_reports,
+)
 from prover.lean.process import LeanBackend, LeanProcess, RunResult, make_backend
 from prover.lean.screen import Part, screen
 from prover.lean.theorem import Attempt
@@ -124,27 +132,37 @@ class Verifier:
         if shared_error:
             return [Failed(message=shared_error, time_s=result.elapsed_s) for _ in attempts]
         start, reports = parse_reports(batch, result.messages)
-        out: list[Verdict | RunResult | str] = []
-        previous = start
-        for i in range(len(attempts)):
-            report = reports.get(i)
-            spent = (report.time_ms - previous) / 1000 if report and previous is not None else 0.0
-            if report:
-                previous = report.time_ms
-            if report is None and result.failure:
-                out.append(result)
-                continue
-            try:
-                verdict = judge(batch, i, result.messages, report, max(spent, 0.0))
-            except NeedsIsolation as why:
-                out.append(str(why) if len(attempts) == 1 else result)
-                continue
-            if isinstance(verdict, Timeout):
-                verdict = Timeout(limit_s=self.settings.attempt_timeout_s, time_s=verdict.time_s)
-            out.append(verdict)
-        if len(attempts) == 1 and isinstance(out[0], RunResult) and out[0].failure is None:
-            out[0] = "Lean printed no report for this attempt"
-        return out
+        times = _attempt_times(start, [reports.get(i) for i in range(len(attempts))])
+        return [
+            self._decide(batch, i, result, reports.get(i), times[i]) for i in range(len(attempts))
+        ]
+
+    def _decide(
+        self, batch: Batch, i: int, result: RunResult, report: Report | None, spent: float
+    ) -> Verdict | RunResult | str:
+        """A verdict, or what made this run unable to give one (then the batch is split)."""
+        if report is None and result.failure:
+            return result
+        try:
+            verdict = judge(batch, i, result.messages, report, spent)
+        except NeedsIsolation as why:
+            return str(why) if len(batch.attempts) == 1 else result
+        if isinstance(verdict, Timeout):
+            return Timeout(limit_s=self.settings.attempt_timeout_s, time_s=verdict.time_s)
+        return verdict
+
+
+def _attempt_times(start: int | None, reports: list[Report | None]) -> list[float]:
+    """Seconds between consecutive reports: Lean's own time for each attempt."""
+    times, previous = [], start
+    for report in reports:
+        if report is None or previous is None:
+            times.append(0.0)
+        else:
+            times.append(max(report.time_ms - previous, 0) / 1000)
+        if report is not None:
+            previous = report.time_ms
+    return times
 
 
 def screen_attempt(attempt: Attempt) -> Rejected | None:
