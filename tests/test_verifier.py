@@ -181,3 +181,13 @@ def test_bad_import_fails_with_leans_message(verifier: Verifier) -> None:
     (verdict,) = verifier.check([Attempt.whole(theorem, "trivial")])
     assert verdict.status == "failed"
     assert "Mathlib" in verdict.message  # type: ignore[union-attr]
+
+
+def test_memory_watchdog_recycles_the_process(settings_for: Callable[[str], LeanSettings]) -> None:
+    """A process above the resident-memory bound is killed; the attempt is `crashed`."""
+    settings = settings_for("wasm").model_copy(update={"max_rss_mb": 256, "processes": 1})
+    quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
+    with Verifier(settings) as verifier:
+        (verdict,) = verifier.check([Attempt.whole(quick, "by simp")])
+    assert verdict.status == "crashed", verdict
+    assert "over the limit of 256 MB" in verdict.reason  # type: ignore[union-attr]

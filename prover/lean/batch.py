@@ -119,6 +119,8 @@ def build_batch(attempts: list[Attempt], max_heartbeats: int) -> Batch:
     nonce = "PROVER" + secrets.token_hex(12)
     lines: list[str] = [f"import {m}" for m in (*theorem.imports, *CHECK_IMPORTS)]
     lines += _report_source().splitlines()
+    # A typo in a statement must be an error, not a new universally bound variable.
+    lines.append("set_option autoImplicit false")
     header_end = len(lines)
     lines += theorem.preamble.splitlines()
     lines.append(f'#eval ProverCheck.stamp "{nonce}"')
