@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="one JSON verdict a line")
     check.set_defaults(run=_check)
 
+    serve = sub.add_parser(
+        "serve-generator", help="serve a transformers model over the OpenAI completions API"
+    )
+    serve.add_argument("--model", required=True, help="checkpoint directory (or hub id)")
+    serve.add_argument("--served-name", help="model name clients ask for (default: --model)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--device", default="cpu")
+    serve.set_defaults(run=_serve_generator)
+
     bench = sub.add_parser("bench", help="benchmarks that print numbers")
     bench_sub = bench.add_subparsers(required=True, metavar="WHAT")
     verifier = bench_sub.add_parser("verifier", help="attempts per second of the verifier")
@@ -144,6 +154,20 @@ def _print_verdict(label: str, verdict: Verdict, as_json: bool) -> None:
         print(json.dumps(verdict_to_dict(verdict), ensure_ascii=False), flush=True)
     else:
         print(f"{label}: {describe(verdict)}", flush=True)
+
+
+def _serve_generator(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from prover.generate.hf import TransformersGenerator
+    from prover.generate.server import create_app
+
+    try:
+        generator = TransformersGenerator(args.model, device=args.device)
+    except (OSError, ValueError) as err:
+        raise CliError(f"cannot load the model {args.model}: {err}") from None
+    uvicorn.run(create_app(generator, args.served_name), host=args.host, port=args.port)
+    return 0
 
 
 def _bench_verifier(args: argparse.Namespace) -> int:

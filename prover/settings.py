@@ -65,3 +65,28 @@ class LeanSettings(BaseSettings):
         default=None,
         description="A Lake project to run `lake env lean` in (e.g. one with Mathlib).",
     )
+
+
+class GeneratorSettings(BaseSettings):
+    """How tactics are proposed. Environment variables: ``PROVER_GEN_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROVER_GEN_", protected_namespaces=())
+
+    backend: Literal["symbolic", "transformers", "openai", "vllm", "mixed"] = "symbolic"
+    model: str = Field(default="", description="Checkpoint path (or hub id) or served name.")
+    url: str = Field(default="http://127.0.0.1:8000", description="OpenAI-compatible server.")
+    api_key: str | None = Field(default=None, description="Bearer token for the server.")
+    timeout_s: float = Field(default=30.0, gt=0, description="Per request to the server.")
+    retries: int = Field(default=2, ge=0, description="Retries after a failed request.")
+    backoff_s: float = Field(default=0.5, ge=0, description="First retry delay; doubles.")
+    max_concurrency: int = Field(default=8, ge=1, description="Requests in flight at once.")
+    temperature: float = Field(default=1.0, ge=0, description="0 means beam search.")
+    max_tokens: int = Field(default=64, ge=1, description="Longest tactic, in tokens.")
+    prompt_template: str = Field(default="[GOAL]{state}[PROOFSTEP]")
+    device: str = Field(default="cpu", description="torch device for transformers.")
+    symbolic_share: float = Field(
+        default=0.5, ge=0, le=1, description="In `mixed`: share of proposals from symbolic."
+    )
+    mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
+        default="openai", description="In `mixed`: the model generator beside symbolic."
+    )

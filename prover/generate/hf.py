@@ -1,0 +1,117 @@
+"""A transformers checkpoint (causal or seq2seq) on the CPU or a GPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prover.generate.base import Proposal, clean_tactics
+from prover.generate.prompt import DEFAULT_TEMPLATE, STOP, first_tactic, render_prompt
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled continuation with the log-probability of each generated token."""
+
+    text: str
+    tokens: tuple[str, ...]
+    token_logprobs: tuple[float, ...]
+
+    @property
+    def logprob(self) -> float:
+        return sum(self.token_logprobs)
+
+
+class TransformersGenerator:
+    """Samples (or beam-searches) ``n`` tactics per state, batched across states."""
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        device: str = "cpu",
+        template: str = DEFAULT_TEMPLATE,
+        max_tokens: int = 64,
+        temperature: float = 1.0,
+    ) -> None:
+        import torch
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForSeq2SeqLM,
+            AutoTokenizer,
+        )
+
+        self.torch = torch
+        self.model_name = str(model)
+        config = AutoConfig.from_pretrained(model)
+        self.seq2seq = bool(getattr(config, "is_encoder_decoder", False))
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if not self.seq2seq:
+            self.tokenizer.padding_side = "left"
+        loader: Any = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
+        self.model: Any = loader.from_pretrained(model).to(device).eval()
+        self.device, self.template = device, template
+        self.max_tokens, self.temperature = max_tokens, temperature
+
+    def propose(self, state: str, n: int) -> list[Proposal]:
+        return self.propose_batch([state], n)[0]
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        prompts = [render_prompt(s, self.template) for s in states]
+        results = self.complete(prompts, n, self.max_tokens, self.temperature)
+        return [
+            clean_tactics((Proposal(c.logprob, first_tactic(c.text)) for c in completions), n)
+            for completions in results
+        ]
+
+    def complete(
+        self, prompts: list[str], n: int, max_tokens: int, temperature: float
+    ) -> list[list[Completion]]:
+        """``n`` continuations per prompt; temperature 0 means beam search with ``n`` beams."""
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+        beam = temperature == 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_tokens,
+            "num_return_sequences": n,
+            "output_scores": True,
+            "return_dict_in_generate": True,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if beam:
+            kwargs.update(num_beams=max(n, 1), do_sample=False)
+        else:
+            kwargs.update(do_sample=True, temperature=temperature, top_k=0)
+        with self.torch.no_grad():
+            out = self.model.generate(**inputs, **kwargs)
+            scores = self.model.compute_transition_scores(
+                out.sequences, out.scores, getattr(out, "beam_indices", None), normalize_logits=True
+            )
+        start = 1 if self.seq2seq else inputs["input_ids"].shape[1]
+        flat = [
+            self._completion(seq[start:], row)
+            for seq, row in zip(out.sequences, scores, strict=True)
+        ]
+        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+    def _completion(self, ids: Any, logprobs: Any) -> Completion:
+        """Tokens up to end-of-sequence or a stop marker, with their log-probabilities."""
+        kept: list[int] = []
+        values: list[float] = []
+        text = ""
+        for token_id, lp in zip(ids.tolist(), logprobs.tolist(), strict=False):
+            if token_id in (self.tokenizer.eos_token_id, self.tokenizer.pad_token_id):
+                break
+            kept.append(token_id)
+            values.append(float(lp))
+            # Decoded as a whole: a character may span several byte-level tokens.
+            text = str(self.tokenizer.decode(kept, skip_special_tokens=True))
+            if any(marker in text for marker in STOP):
+                break
+        tokens = [str(self.tokenizer.decode([t])) for t in kept]
+        return Completion(text=text, tokens=tuple(tokens), token_logprobs=tuple(values))
