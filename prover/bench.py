@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import platform
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from prover.generate.base import Generator
+from prover.generate.symbolic import SymbolicProposer
+from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
 from prover.lean.theorem import Attempt, Theorem
 from prover.lean.verifier import Verifier
-from prover.settings import LeanSettings
+from prover.settings import GeneratorSettings, LeanSettings
 
 # One-tactic checks, a mix of proofs that close and ones that fail.
 ONE_TACTIC: tuple[tuple[str, str], ...] = (
@@ -111,3 +116,43 @@ def bench_closing(
         f"{len(attempts)} attempts in {wall:.1f} s ({len(attempts) / wall:.2f} attempts/s), "
         f"{batches} Lean runs, peak RSS {peak:.0f} MB"
     )
+
+
+def bench_generator(settings: GeneratorSettings, states: int, n: int, tiny: bool) -> None:
+    """Proposals per second and latency per batch of states, for each generator available."""
+    print(f"machine: {machine()}")
+    sample = [STATES[k % len(STATES)] for k in range(states)]
+    print("backend       model                 batch  n  proposals/s  latency_s  per_state")
+    for name, generator in _generators(settings, tiny):
+        begin = time.monotonic()
+        batched = getattr(generator, "propose_batch", None)
+        results = batched(sample, n) if batched else [generator.propose(s, n) for s in sample]
+        wall = time.monotonic() - begin
+        total = sum(len(r) for r in results)
+        print(
+            f"{generator.name:12s}  {name[:20]:20s}  {states:5d}  {n:2d}  {total / wall:11.1f}  "
+            f"{wall:9.3f}  {total / len(sample):9.1f}",
+            flush=True,
+        )
+
+
+def _generators(settings: GeneratorSettings, tiny: bool) -> Iterator[tuple[str, Generator]]:
+    """Symbolic always; a tiny local model on request; the configured model backend."""
+    from prover.generate.hf import TransformersGenerator
+    from prover.generate.openai_client import OpenAICompletionsGenerator
+
+    yield "(no model)", SymbolicProposer()
+    if tiny:
+        from prover.generate.tiny import build_model
+
+        path = build_model("causal", Path(tempfile.mkdtemp(prefix="prover-tiny-")))
+        yield "tiny GPT-2 (2x48)", TransformersGenerator(path, temperature=1.0)
+    if settings.backend == "transformers" and settings.model:
+        yield (
+            settings.model,
+            TransformersGenerator(
+                settings.model, device=settings.device, temperature=settings.temperature
+            ),
+        )
+    if settings.backend == "openai":
+        yield f"{settings.model}@{settings.url}", OpenAICompletionsGenerator(settings)

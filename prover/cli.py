@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     verifier.add_argument("--batches", type=int, default=4, help="batches per size in the stream")
     verifier.add_argument("--processes", type=int, help="Lean processes (default: settings)")
     verifier.set_defaults(run=_bench_verifier)
+    generator = bench_sub.add_parser("generator", help="proposals per second per backend")
+    generator.add_argument("--states", type=int, default=16, help="states per batch")
+    generator.add_argument("-n", type=int, default=8, help="proposals asked per state")
+    generator.add_argument(
+        "--tiny", action="store_true", help="also build and time a tiny local model"
+    )
+    generator.set_defaults(run=_bench_generator)
     closing = bench_sub.add_parser(
         "closing", help="each closing tactic once on a theorem set: proof rate, attempts/s"
     )
@@ -162,6 +169,8 @@ def _serve_generator(args: argparse.Namespace) -> int:
     from prover.generate.hf import TransformersGenerator
     from prover.generate.server import create_app
 
+    if ("/" in args.model or args.model.startswith(".")) and not Path(args.model).exists():
+        raise CliError(f"no model directory at {args.model}")
     try:
         generator = TransformersGenerator(args.model, device=args.device)
     except (OSError, ValueError) as err:
@@ -176,6 +185,14 @@ def _bench_verifier(args: argparse.Namespace) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     overrides = {"processes": args.processes} if args.processes else {}
     bench_verifier(_settings(args, **overrides), sizes, args.batches)
+    return 0
+
+
+def _bench_generator(args: argparse.Namespace) -> int:
+    from prover.bench import bench_generator
+    from prover.settings import GeneratorSettings
+
+    bench_generator(GeneratorSettings(), args.states, args.n, args.tiny)
     return 0
 
 

@@ -80,3 +80,9 @@ def test_bad_input_is_a_message_not_a_traceback(args: list[str], message: str) -
     out = prover(*args)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_generator_names_a_missing_model() -> None:
+    out = prover("serve-generator", "--model", "./no/such/checkpoint")
+    assert out.returncode == 2
+    assert "no model directory at ./no/such/checkpoint" in out.stderr

@@ -22,8 +22,8 @@ from prover.generate.openai_client import OpenAICompletionsGenerator
 from prover.generate.select import MixedGenerator
 from prover.generate.server import create_app
 from prover.generate.symbolic import SymbolicProposer
+from prover.generate.tiny import STATES, TACTIC, build_model
 from prover.settings import GeneratorSettings
-from tests.tiny_models import STATES, TACTIC, build_model
 
 
 @pytest.fixture(scope="module")

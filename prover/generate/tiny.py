@@ -1,4 +1,5 @@
-"""Tiny transformers checkpoints built and trained in the test run; nothing is downloaded."""
+"""Tiny transformers checkpoints, built and trained on the spot: for tests and benchmarks
+on machines that cannot download a model. Saved and loaded exactly like a real one."""
 
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ def build_tokenizer() -> Any:
     )
     corpus = [render_prompt(s) + TACTIC for s in STATES] * 20
     tok.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<pad>"
-    )
+    fast: Any = PreTrainedTokenizerFast  # untyped in transformers
+    return fast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<pad>")
 
 
 def build_model(kind: str, directory: Path, steps: int = 60) -> Path:
@@ -39,6 +39,7 @@ def build_model(kind: str, directory: Path, steps: int = 60) -> Path:
     tokenizer = build_tokenizer()
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
     model: Any
+    config: Any
     if kind == "causal":
         config = GPT2Config(
             vocab_size=len(tokenizer), n_positions=128, n_embd=48, n_layer=2, n_head=2,
@@ -46,9 +47,10 @@ def build_model(kind: str, directory: Path, steps: int = 60) -> Path:
         )  # fmt: skip
         model = GPT2LMHeadModel(config)
     else:
+        t5: dict[str, Any] = {"decoder_start_token_id": pad, "eos_token_id": eos}
         config = T5Config(
             vocab_size=len(tokenizer), d_model=48, d_kv=12, d_ff=96, num_layers=1,
-            num_heads=2, eos_token_id=eos, pad_token_id=pad, decoder_start_token_id=pad,
+            num_heads=2, pad_token_id=pad, **t5,
         )  # fmt: skip
         model = T5ForConditionalGeneration(config)
     _train(model, tokenizer, kind, steps)
