@@ -35,6 +35,7 @@ LEGIT: list[tuple[str, str, str]] = [
     ("theorem l9 (xs : List Nat) : (xs ++ []).length = xs.length", "", "by simp"),
     ("theorem l10 (n : Nat) (h : n > 5) : n ≠ 3", "", "by grind"),
     ("theorem l11 (a : Nat) : a * 1 = a", "", "Nat.mul_one a"),
+    ("theorem l13 (a b : Nat)\n    (h : a ≤ b) :\n    a < b + 1", "", "by omega"),
     (
         "theorem l12 (p : Prop) [Decidable p] : p ∨ ¬p",
         "",

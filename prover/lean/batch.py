@@ -130,7 +130,8 @@ def build_batch(attempts: list[Attempt], max_heartbeats: int) -> Batch:
         first = len(lines) + 1
         lines.append(f"namespace ProverAttempt{i}")
         lines.append(f"set_option maxHeartbeats {max_heartbeats} in")
-        lines.append(f"theorem {attempt.theorem.name} {attempt.theorem.signature} :=")
+        # A signature may span lines: count every one, or the report lines shift.
+        lines += f"theorem {attempt.theorem.name} {attempt.theorem.signature} :=".splitlines()
         proof = len(lines) + 1
         lines += attempt.proof.splitlines()
         lines.append(f"end ProverAttempt{i}")
