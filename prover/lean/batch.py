@@ -110,7 +110,6 @@ class Batch:
     nonce: str
     header_end: int
     stamp: int
-    max_heartbeats: int
 
 
 def build_batch(attempts: list[Attempt], max_heartbeats: int) -> Batch:
@@ -141,7 +140,7 @@ def build_batch(attempts: list[Attempt], max_heartbeats: int) -> Batch:
         )
         segments.append(Segment(first, proof, len(lines) - 1, len(lines)))
     text = "\n".join(lines) + "\n"
-    return Batch(attempts, text, segments, nonce, header_end, stamp, max_heartbeats)
+    return Batch(attempts, text, segments, nonce, header_end, stamp)
 
 
 def batch_error(batch: Batch, messages: list[dict[str, Any]]) -> str | None:

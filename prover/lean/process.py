@@ -10,7 +10,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -112,7 +112,6 @@ class RunResult:
     peak_rss_mb: float
     failure: str | None = None
     timed_out: bool = False
-    stray: list[str] = field(default_factory=list)
 
 
 class LeanProcess:
@@ -153,10 +152,10 @@ class LeanProcess:
             time.sleep(0.05)
         for t in readers[1:]:
             t.join(timeout=10)
-        messages, stray = _parse(lines)
+        messages = _parse(lines)
         if failure is None and self.proc.returncode not in (0, 1):
             failure = f"Lean process exited with status {self.proc.returncode}"
-        return RunResult(messages, time.monotonic() - begin, peak, failure, timed_out, stray)
+        return RunResult(messages, time.monotonic() - begin, peak, failure, timed_out)
 
     def _feed(self, data: bytes) -> None:
         assert self.proc.stdin is not None
@@ -187,20 +186,17 @@ def _drain(stream: Any, sink: list[bytes]) -> None:
         sink.append(line)
 
 
-def _parse(lines: list[bytes]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Lean's JSON messages; the glue also prints debug lines on stdout, kept apart."""
+def _parse(lines: list[bytes]) -> list[dict[str, Any]]:
+    """Lean's JSON messages; the glue also prints debug lines on stdout, which are skipped."""
     messages: list[dict[str, Any]] = []
-    stray: list[str] = []
     for raw in lines:
-        line = raw.decode("utf-8", errors="replace").rstrip("\n")
-        if line.startswith("{"):
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                stray.append(line)
-                continue
-            if isinstance(obj, dict) and "severity" in obj:
-                messages.append(obj)
-                continue
-        stray.append(line)
-    return messages, stray
+        line = raw.decode("utf-8", errors="replace").strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and "severity" in obj:
+            messages.append(obj)
+    return messages
