@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from prover.lean.files import attempt_from_json, attempts_from_file
+from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
 from prover.lean.runtime import RuntimeSetupError, install
 from prover.lean.theorem import Attempt, InputError, Theorem
 from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.lean.verifier import Verifier
+from prover.search import SearchResult
 from prover.settings import LeanSettings
 
 DEMO_STATEMENT = "theorem add_comm' (a b : Nat) : a + b = b + a"
@@ -55,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--batch", type=Path, help="JSONL: statement, proof, preamble? a line")
     check.add_argument("--json", action="store_true", help="one JSON verdict a line")
     check.set_defaults(run=_check)
+
+    prove = sub.add_parser("prove", help="search for proofs (embedded Lean, symbolic proposer)")
+    prove.add_argument("target", help='"theorem t ... := by sorry", or a .lean theorem set')
+    prove.add_argument("--preamble", default="", help="definitions the statement uses")
+    prove.add_argument("--max-expansions", type=int, default=60)
+    prove.add_argument("--max-seconds", type=float, default=600.0)
+    prove.add_argument("--json", action="store_true", help="one JSON result a theorem")
+    prove.set_defaults(run=_prove)
 
     serve = sub.add_parser(
         "serve-generator", help="serve a transformers model over the OpenAI completions API"
@@ -161,6 +170,60 @@ def _print_verdict(label: str, verdict: Verdict, as_json: bool) -> None:
         print(json.dumps(verdict_to_dict(verdict), ensure_ascii=False), flush=True)
     else:
         print(f"{label}: {describe(verdict)}", flush=True)
+
+
+def _prove(args: argparse.Namespace) -> int:
+    from prover.generate.select import make_generator
+    from prover.generate.symbolic import definitions_in
+    from prover.search import Budget, best_first_search
+    from prover.settings import GeneratorSettings
+
+    settings = _settings(args)
+    if args.target.rstrip().endswith(".lean") and "\n" not in args.target:
+        source = _read(Path(args.target))
+        theorems = [a.theorem for a in theorems_from_file(source, settings.max_input_bytes)]
+    else:
+        theorems = [Theorem.parse(args.target, args.preamble, limit=settings.max_input_bytes)]
+    budget = Budget(max_expansions=args.max_expansions, max_seconds=args.max_seconds)
+    proved = 0
+    with Verifier(settings) as verifier:
+        for theorem in theorems:
+            generator = make_generator(GeneratorSettings(), definitions_in(theorem.preamble))
+            progress = None if args.json else _progress(theorem.name)
+            result = best_first_search(theorem, generator, verifier, budget, progress)
+            proved += result.status == "proved"
+            _print_result(theorem, result, args.json)
+    return 0 if proved == len(theorems) else 1
+
+
+def _progress(name: str) -> Callable[[str, dict[str, object]], None]:
+    def show(kind: str, data: dict[str, object]) -> None:
+        if kind == "expanded":
+            print(
+                f"  {name}: expanding node {data['node']} ({data['proposals']} tactics)", flush=True
+            )
+
+    return show
+
+
+def _print_result(theorem: Theorem, result: SearchResult, as_json: bool) -> None:
+    if as_json:
+        row = {
+            "name": theorem.name,
+            "status": result.status,
+            "proof": result.proof,
+            "time_s": round(result.time_s, 2),
+            "verifier_calls": result.verifier_calls,
+            "expansions": result.expansions,
+        }
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        return
+    head = f"{theorem.name}: {result.status} in {result.time_s:.1f} s"
+    stats = f"{result.expansions} expansions, {result.verifier_calls} verifier calls"
+    if result.proof:
+        print(f"{head} ({stats})\n{theorem.statement} := {result.proof}", flush=True)
+    else:
+        print(f"{head} ({stats}): {result.reason}", flush=True)
 
 
 def _serve_generator(args: argparse.Namespace) -> int:

@@ -86,3 +86,13 @@ def test_serve_generator_names_a_missing_model() -> None:
     out = prover("serve-generator", "--model", "./no/such/checkpoint")
     assert out.returncode == 2
     assert "no model directory at ./no/such/checkpoint" in out.stderr
+
+
+@pytest.mark.lean
+def test_prove_finds_and_prints_a_proof() -> None:
+    out = prover("prove", "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by sorry", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    (line,) = out.stdout.splitlines()
+    row = json.loads(line)
+    assert row["name"] == "t" and row["status"] == "proved" and row["proof"].startswith("by")
+    assert row["verifier_calls"] >= 2

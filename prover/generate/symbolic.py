@@ -28,6 +28,17 @@ _FORALL = re.compile(r"^∀\s*\(?([^,:()]+?)\s*(:[^,]*)?\)?\s*,")
 _WORD = re.compile(r"[\w'.]+")
 
 
+_DEFINITION = re.compile(
+    r"^\s*(?:@\[[^\]]*\]\s*)?(?:private\s+|protected\s+|noncomputable\s+)*(?:def|abbrev)\s+([^\s:(\[{]+)",
+    re.M,
+)
+
+
+def definitions_in(preamble: str) -> tuple[str, ...]:
+    """Names the preamble defines, for ``simp [f]`` and ``unfold f``."""
+    return tuple(dict.fromkeys(_DEFINITION.findall(preamble)))
+
+
 class SymbolicProposer:
     """Closing tactics, and tactics built from what the first goal contains."""
 
@@ -61,6 +72,7 @@ def _weighted(goal: Goal, definitions: tuple[str, ...]) -> Iterator[tuple[str, f
             yield f"simp [{definition}]", 0.12
             yield f"unfold {definition}", 0.06
             yield f"simp [{definition}] <;> omega", 0.06
+            yield f"simp_all [{definition}]", 0.08
 
 
 def _split_hypothesis(line: str) -> tuple[list[str], str]:
