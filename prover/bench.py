@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prover.generate.base import Generator
+from prover.generate.select import make_generator
 from prover.generate.symbolic import SymbolicProposer
 from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
@@ -138,21 +139,15 @@ def bench_generator(settings: GeneratorSettings, states: int, n: int, tiny: bool
 
 def _generators(settings: GeneratorSettings, tiny: bool) -> Iterator[tuple[str, Generator]]:
     """Symbolic always; a tiny local model on request; the configured model backend."""
-    from prover.generate.hf import TransformersGenerator
-    from prover.generate.openai_client import OpenAICompletionsGenerator
-
     yield "(no model)", SymbolicProposer()
     if tiny:
+        from prover.generate.hf import TransformersGenerator
         from prover.generate.tiny import build_model
 
         path = build_model("causal", Path(tempfile.mkdtemp(prefix="prover-tiny-")))
         yield "tiny GPT-2 (2x48)", TransformersGenerator(path, temperature=1.0)
-    if settings.backend == "transformers" and settings.model:
-        yield (
-            settings.model,
-            TransformersGenerator(
-                settings.model, device=settings.device, temperature=settings.temperature
-            ),
+    if settings.backend != "symbolic":
+        label = (
+            settings.model if settings.backend != "openai" else f"{settings.model}@{settings.url}"
         )
-    if settings.backend == "openai":
-        yield f"{settings.model}@{settings.url}", OpenAICompletionsGenerator(settings)
+        yield label, make_generator(settings)

@@ -91,6 +91,19 @@ def test_served_model_through_the_vllm_client(served: str) -> None:
     assert [c["index"] for c in raw["choices"]] == [0, 1, 2, 3]
     assert all(len(c["logprobs"]["token_logprobs"]) >= 1 for c in raw["choices"])
     assert httpx.get(f"{served}/v1/models").json()["data"][0]["id"] == "tiny"
+    cut = httpx.post(
+        f"{served}/v1/completions",
+        json={
+            "model": "tiny",
+            "prompt": "[GOAL]n : Nat",
+            "max_tokens": 8,
+            "logprobs": 1,
+            "stop": "g",
+        },
+    ).json()["choices"][0]
+    scored = "".join(cut["logprobs"]["tokens"])
+    assert "g" not in cut["text"] and scored.startswith(cut["text"])
+    assert scored.count("g") <= 1  # scored up to the token that carried the stop, no further
     bad = httpx.post(f"{served}/v1/completions", json={"model": "tiny", "prompt": "x", "n": 0})
     assert bad.status_code == 422
 

@@ -60,7 +60,7 @@ def _choice(index: int, completion: Completion, request: CompletionRequest) -> C
     for stop in request.stops():
         if stop in text:
             text = text.split(stop, 1)[0]
-            cut = len(completion.tokens)
+            cut = min(cut, _tokens_until(completion.tokens, stop))
     logprobs = None
     if request.logprobs is not None:
         logprobs = LogProbs(
@@ -69,3 +69,13 @@ def _choice(index: int, completion: Completion, request: CompletionRequest) -> C
         )
     finish = "stop" if len(completion.tokens) < request.max_tokens else "length"
     return CompletionChoice(index=index, text=text, logprobs=logprobs, finish_reason=finish)
+
+
+def _tokens_until(tokens: tuple[str, ...], stop: str) -> int:
+    """How many tokens it takes for ``stop`` to appear: the ones a cut text was scored on."""
+    text = ""
+    for k, token in enumerate(tokens, 1):
+        text += token
+        if stop in text:
+            return k
+    return len(tokens)

@@ -57,13 +57,7 @@ class WasmBackend:
             "LEAN_PATH": str(self.runtime.lib),
             "PROVER_WASM_MOUNTS": str(self.runtime.root),
         }
-        argv = [
-            str(self.runtime.node),
-            str(self.runtime.glue),
-            f"-j{self.threads}",
-            "--stdin",
-            "--json",
-        ]
+        argv = [str(self.runtime.node), str(self.runtime.glue), *_lean_args(self.threads)]
         return LaunchSpec(argv=argv, env=env, cwd=self.runtime.work)
 
 
@@ -89,10 +83,15 @@ class NativeBackend:
 
     def launch(self) -> LaunchSpec:
         if self.project:
-            argv = [self.tool, "env", "lean", f"-j{self.threads}", "--stdin", "--json"]
+            argv = [self.tool, "env", "lean", *_lean_args(self.threads)]
             return LaunchSpec(argv=argv, env=dict(os.environ), cwd=self.project)
-        argv = [self.tool, f"-j{self.threads}", "--stdin", "--json"]
+        argv = [self.tool, *_lean_args(self.threads)]
         return LaunchSpec(argv=argv, env=dict(os.environ), cwd=Path.cwd())
+
+
+def _lean_args(threads: int) -> list[str]:
+    """The same protocol on every backend: one file on stdin, JSON messages out."""
+    return [f"-j{threads}", "--stdin", "--json"]
 
 
 def make_backend(settings: LeanSettings) -> LeanBackend:
