@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from prover.generate.base import Generator
@@ -16,6 +19,8 @@ from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
 from prover.lean.theorem import Attempt, Theorem
 from prover.lean.verifier import Verifier
+from prover.queue.jobs import Budget, JobInfo, JobSpec
+from prover.search.local import LocalSettings, print_job, run_locally
 from prover.settings import GeneratorSettings, LeanSettings
 
 # One-tactic checks, a mix of proofs that close and ones that fail.
@@ -97,26 +102,100 @@ def bench_closing(
 ) -> None:
     """Each closing tactic tried once on every theorem of a set: proof rate and throughput."""
     theorems = [a.theorem for a in theorems_from_file(source, settings.max_input_bytes)]
-    attempts = [Attempt.whole(t, f"by {tac}") for tac in tactics for t in theorems]
     print(f"machine: {machine()}; backend: {settings.backend}; processes: {settings.processes}")
+    result = closing_baseline(settings, theorems, tactics)
+    for tactic, names in result.by_tactic.items():
+        print(f"by {tactic:10s} proved {len(names):3d}/{len(theorems)}")
+    print(f"any closing tactic: {len(result.proved)}/{len(theorems)} theorems proved")
+    print(
+        f"{result.attempts} attempts in {result.wall_s:.1f} s "
+        f"({result.attempts / result.wall_s:.2f} attempts/s), "
+        f"{result.lean_runs} Lean runs, peak RSS {result.peak_rss_mb:.0f} MB"
+    )
+
+
+@dataclass
+class Baseline:
+    by_tactic: dict[str, set[str]]
+    proved: set[str]
+    attempts: int
+    wall_s: float
+    lean_runs: int
+    peak_rss_mb: float
+
+
+def closing_baseline(
+    settings: LeanSettings, theorems: list[Theorem], tactics: tuple[str, ...] = CLOSING_TACTICS
+) -> Baseline:
+    """The baseline a search must beat: each closing tactic once, no search."""
+    attempts = [Attempt.whole(t, f"by {tac}") for tac in tactics for t in theorems]
     with Verifier(settings) as verifier:
         verifier.pool.fill()
         begin = time.monotonic()
         verdicts = verifier.check(attempts)
         wall = time.monotonic() - begin
-        batches, peak = verifier.batches_run, verifier.peak_rss_mb
+        runs, peak = verifier.batches_run, verifier.peak_rss_mb
     n = len(theorems)
-    proved: set[str] = set()
+    by_tactic = {}
     for k, tactic in enumerate(tactics):
         mine = verdicts[k * n : (k + 1) * n]
-        names = {t.name for t, v in zip(theorems, mine, strict=True) if v.status == "proved"}
-        proved |= names
-        print(f"by {tactic:10s} proved {len(names):3d}/{n}")
-    print(f"any closing tactic: {len(proved)}/{n} theorems proved")
-    print(
-        f"{len(attempts)} attempts in {wall:.1f} s ({len(attempts) / wall:.2f} attempts/s), "
-        f"{batches} Lean runs, peak RSS {peak:.0f} MB"
-    )
+        by_tactic[tactic] = {
+            t.name for t, v in zip(theorems, mine, strict=True) if v.status == "proved"
+        }
+    proved = set().union(*by_tactic.values())
+    return Baseline(by_tactic, proved, len(attempts), wall, runs, peak)
+
+
+def bench_search(
+    local: LocalSettings,
+    source: bytes,
+    label: str,
+    budget: Budget,
+    as_json: bool,
+    baseline: bool,
+) -> None:
+    """Best-first search on every theorem of a set, all submitted at once."""
+    lean = local.lean
+    theorems = [a.theorem for a in theorems_from_file(source, lean.max_input_bytes)]
+    specs = [
+        JobSpec(
+            statement=t.statement,
+            preamble=t.preamble,
+            imports=list(t.imports),
+            budget=budget,
+            label=label,
+        )
+        for t in theorems
+    ]
+    if not as_json:
+        print(f"machine: {machine()}; {len(specs)} theorems from {label}; budget: {budget}")
+    run = run_locally(specs, local, None if as_json else _search_progress)
+    for job in run.jobs:
+        print_job(job, as_json)
+    proved = sum(job.status == "proved" for job in run.jobs)
+    n = max(len(run.jobs), 1)
+    summary = {
+        "proved": proved,
+        "total": len(run.jobs),
+        "wall_s": round(run.wall_s, 1),
+        "mean_time_s": round(sum(j.time_s or 0 for j in run.jobs) / n, 2),
+        "mean_verifier_calls": round(sum(j.verifier_calls for j in run.jobs) / n, 1),
+        "feedback_records": run.feedback_records,
+        "machine": machine(),
+    }
+    if baseline:
+        summary["baseline_closing_proved"] = len(closing_baseline(lean, theorems).proved)
+    if as_json:
+        print(json.dumps({"summary": summary}), flush=True)
+    else:
+        print("summary: " + ", ".join(f"{k} {v}" for k, v in summary.items()), flush=True)
+
+
+def _search_progress(jobs: list[JobInfo], elapsed: float) -> None:
+    counts = Counter(job.status for job in jobs)
+    calls = sum(job.verifier_calls for job in jobs)
+    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"[{elapsed:6.0f} s] {states}; {calls} verifier calls", flush=True)
 
 
 def bench_generator(settings: GeneratorSettings, states: int, n: int, tiny: bool) -> None:

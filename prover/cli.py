@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
@@ -14,8 +17,11 @@ from prover.lean.runtime import RuntimeSetupError, install
 from prover.lean.theorem import Attempt, InputError, Theorem
 from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.lean.verifier import Verifier
-from prover.search import SearchResult
-from prover.settings import LeanSettings
+from prover.queue.connect import Redis, RedisUnavailable
+from prover.queue.jobs import Budget, JobInfo, JobQueue, JobSpec
+from prover.queue.keys import Keys
+from prover.queue.workers import stop_on_signals, worker_name
+from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
 
 DEMO_STATEMENT = "theorem add_comm' (a b : Nat) : a + b = b + a"
 DEMO_PROOF = "by omega"
@@ -30,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except (CliError, InputError, BackendUnavailable, RuntimeSetupError) as err:
+    except (CliError, InputError, BackendUnavailable, RuntimeSetupError, RedisUnavailable) as err:
         print(f"prover: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -60,10 +66,31 @@ def _parser() -> argparse.ArgumentParser:
     prove = sub.add_parser("prove", help="search for proofs (embedded Lean, symbolic proposer)")
     prove.add_argument("target", help='"theorem t ... := by sorry", or a .lean theorem set')
     prove.add_argument("--preamble", default="", help="definitions the statement uses")
-    prove.add_argument("--max-expansions", type=int, default=60)
-    prove.add_argument("--max-seconds", type=float, default=600.0)
+    _budget_arguments(prove)
     prove.add_argument("--json", action="store_true", help="one JSON result a theorem")
     prove.set_defaults(run=_prove)
+
+    worker = sub.add_parser("worker", help="run a worker against PROVER_REDIS_URL")
+    worker_sub = worker.add_subparsers(required=True, metavar="KIND")
+    verify = worker_sub.add_parser("verify", help="verify tasks with a pool of Lean processes")
+    verify.add_argument("--processes", type=int, help="Lean processes (PROVER_LEAN_PROCESSES)")
+    verify.add_argument("--name", help="consumer name; a restart under it resumes its tasks")
+    verify.set_defaults(run=_worker_verify)
+    search = worker_sub.add_parser("search", help="coordinate best-first searches")
+    search.add_argument("--max-jobs", type=int, default=64, help="jobs advanced at a time")
+    search.add_argument("--name", help="consumer name; a restart under it resumes its jobs")
+    search.set_defaults(run=_worker_search)
+
+    status = sub.add_parser("status", help="jobs by status, queue depths and live workers")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--quiet", action="store_true", help="only the exit status (0: Redis up)")
+    status.set_defaults(run=_status)
+
+    feedback = sub.add_parser("feedback", help="verdict records for retraining")
+    feedback_sub = feedback.add_subparsers(required=True, metavar="ACTION")
+    flush = feedback_sub.add_parser("flush", help="write records not yet on disk to JSONL files")
+    flush.add_argument("--dir", type=Path, help="destination (PROVER_FEEDBACK_DIR)")
+    flush.set_defaults(run=_feedback_flush)
 
     serve = sub.add_parser(
         "serve-generator", help="serve a transformers model over the OpenAI completions API"
@@ -95,7 +122,44 @@ def _parser() -> argparse.ArgumentParser:
     closing.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
     closing.add_argument("--tactics", default="omega,simp,decide,grind,simp_all")
     closing.set_defaults(run=_bench_closing)
+    search_bench = bench_sub.add_parser(
+        "search", help="best-first search on a theorem set: proved/total, time, verifier calls"
+    )
+    search_bench.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
+    _budget_arguments(search_bench)
+    search_bench.add_argument("--json", action="store_true", help="a JSON row a theorem")
+    search_bench.add_argument(
+        "--no-baseline", action="store_true", help="skip the closing-tactics baseline"
+    )
+    search_bench.set_defaults(run=_bench_search)
     return parser
+
+
+def _budget_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Budget()
+    parser.add_argument("--max-expansions", type=int, default=defaults.max_expansions)
+    parser.add_argument("--max-verifier-calls", type=int, default=defaults.max_verifier_calls)
+    parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
+    parser.add_argument("--proposals", type=int, default=defaults.proposals_per_node)
+    parser.add_argument("--nodes-per-round", type=int, default=defaults.nodes_per_round)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    try:
+        return Budget(
+            max_expansions=args.max_expansions,
+            max_verifier_calls=args.max_verifier_calls,
+            max_seconds=args.max_seconds,
+            proposals_per_node=args.proposals,
+            nodes_per_round=args.nodes_per_round,
+        )
+    except ValidationError as err:
+        raise CliError(f"bad budget: {_first_error(err)}") from None
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> LeanSettings:
@@ -173,10 +237,7 @@ def _print_verdict(label: str, verdict: Verdict, as_json: bool) -> None:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from prover.generate.select import make_generator
-    from prover.generate.symbolic import definitions_in
-    from prover.search import Budget, best_first_search
-    from prover.settings import GeneratorSettings
+    from prover.search.local import LocalSettings, print_job, run_locally
 
     settings = _settings(args)
     if args.target.rstrip().endswith(".lean") and "\n" not in args.target:
@@ -184,46 +245,97 @@ def _prove(args: argparse.Namespace) -> int:
         theorems = [a.theorem for a in theorems_from_file(source, settings.max_input_bytes)]
     else:
         theorems = [Theorem.parse(args.target, args.preamble, limit=settings.max_input_bytes)]
-    budget = Budget(max_expansions=args.max_expansions, max_seconds=args.max_seconds)
-    proved = 0
-    with Verifier(settings) as verifier:
-        for theorem in theorems:
-            generator = make_generator(GeneratorSettings(), definitions_in(theorem.preamble))
-            progress = None if args.json else _progress(theorem.name)
-            result = best_first_search(theorem, generator, verifier, budget, progress)
-            proved += result.status == "proved"
-            _print_result(theorem, result, args.json)
-    return 0 if proved == len(theorems) else 1
+    budget = _budget(args)
+    specs = [
+        JobSpec(statement=t.statement, preamble=t.preamble, imports=list(t.imports), budget=budget)
+        for t in theorems
+    ]
+    run = run_locally(specs, LocalSettings(lean=settings), None if args.json else _progress)
+    for job in run.jobs:
+        print_job(job, args.json)
+    return 0 if all(job.status == "proved" for job in run.jobs) else 1
 
 
-def _progress(name: str) -> Callable[[str, dict[str, object]], None]:
-    def show(kind: str, data: dict[str, object]) -> None:
-        if kind == "expanded":
+def _progress(jobs: list[JobInfo], elapsed: float) -> None:
+    for job in jobs:
+        if job.status in ("queued", "running"):
             print(
-                f"  {name}: expanding node {data['node']} ({data['proposals']} tactics)", flush=True
+                f"[{elapsed:5.0f} s] {job.name}: {job.status}, {job.expansions} expansions, "
+                f"{job.nodes} states, {job.verifier_calls} verifier calls",
+                flush=True,
             )
 
-    return show
+
+def _shared_redis() -> tuple[Redis, Keys, RedisSettings]:
+    from prover.queue.connect import connect
+
+    settings = RedisSettings()
+    if not settings.url:
+        raise CliError("workers need a shared Redis: set PROVER_REDIS_URL=redis://HOST:6379/0")
+    return connect(settings.url), Keys(settings.prefix), settings
 
 
-def _print_result(theorem: Theorem, result: SearchResult, as_json: bool) -> None:
-    if as_json:
-        row = {
-            "name": theorem.name,
-            "status": result.status,
-            "proof": result.proof,
-            "time_s": round(result.time_s, 2),
-            "verifier_calls": result.verifier_calls,
-            "expansions": result.expansions,
-        }
-        print(json.dumps(row, ensure_ascii=False), flush=True)
-        return
-    head = f"{theorem.name}: {result.status} in {result.time_s:.1f} s"
-    stats = f"{result.expansions} expansions, {result.verifier_calls} verifier calls"
-    if result.proof:
-        print(f"{head} ({stats})\n{theorem.statement} := {result.proof}", flush=True)
-    else:
-        print(f"{head} ({stats}): {result.reason}", flush=True)
+def _worker_verify(args: argparse.Namespace) -> int:
+    from prover.queue.verify_worker import VerifyWorker
+
+    redis, keys, settings = _shared_redis()
+    lean = _settings(args, **({"processes": args.processes} if args.processes else {}))
+    stop = threading.Event()
+    stop_on_signals(stop)
+    with Verifier(lean) as verifier:
+        worker = VerifyWorker(redis, keys, settings, verifier, args.name or worker_name("verify"))
+        print(f"{worker.name}: verifying tasks from {settings.url}", flush=True)
+        worker.run(stop)
+    print(f"{worker.name}: stopped after {worker.done} tasks", flush=True)
+    return 0
+
+
+def _worker_search(args: argparse.Namespace) -> int:
+    from prover.search.coordinator import Coordinator
+
+    redis, keys, settings = _shared_redis()
+    stop = threading.Event()
+    stop_on_signals(stop)
+    name = args.name or worker_name("search")
+    coordinator = Coordinator(redis, keys, settings, GeneratorSettings(), name, args.max_jobs)
+    print(f"{name}: coordinating searches from {settings.url}", flush=True)
+    coordinator.run(stop)
+    print(f"{name}: stopped after {coordinator.finished} jobs", flush=True)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from prover.queue.workers import live_workers
+
+    try:
+        redis, keys, _ = _shared_redis()
+    except RedisUnavailable:
+        if args.quiet:
+            return 1
+        raise
+    if args.quiet:
+        return 0
+    counts = JobQueue(redis, keys).counts()
+    workers = live_workers(redis, keys)
+    if args.json:
+        print(json.dumps({"jobs": counts, "workers": workers}))
+        return 0
+    print("jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for w in workers:
+        extra = ", ".join(f"{k} {w[k]}" for k in ("done", "in_hand", "jobs", "finished") if k in w)
+        print(f"{w['kind']:6s} {w['name']} (pid {w['pid']}): {extra}")
+    return 0
+
+
+def _feedback_flush(args: argparse.Namespace) -> int:
+    from prover.feedback import RotatingJsonl, flush
+
+    redis, keys, _ = _shared_redis()
+    settings = FeedbackSettings(**({"dir": args.dir} if args.dir else {}))
+    writer = RotatingJsonl(settings.dir, settings.rotate_bytes)
+    count = flush(redis, keys, writer, worker_name("flush"))
+    print(f"{count} records written under {settings.dir}")
+    return 0
 
 
 def _serve_generator(args: argparse.Namespace) -> int:
@@ -256,6 +368,17 @@ def _bench_generator(args: argparse.Namespace) -> int:
     from prover.settings import GeneratorSettings
 
     bench_generator(GeneratorSettings(), args.states, args.n, args.tiny)
+    return 0
+
+
+def _bench_search(args: argparse.Namespace) -> int:
+    from prover.bench import bench_search
+    from prover.search.local import LocalSettings
+
+    local = LocalSettings(lean=_settings(args))
+    budget = _budget(args)
+    source = _read(args.theorems)
+    bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline)
     return 0
 
 

@@ -90,3 +90,47 @@ class GeneratorSettings(BaseSettings):
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."
     )
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "prover"
+
+
+class RedisSettings(BaseSettings):
+    """Where the queue lives and how work is handed out. ``PROVER_REDIS_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROVER_REDIS_")
+
+    url: str | None = Field(
+        default=None,
+        description="e.g. redis://host:6379/0; unset: the CLI starts an embedded redis-server.",
+    )
+    prefix: str = Field(default="prover", description="First part of every key.")
+    claim_idle_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A task or job untouched this long by its holder is claimed by another "
+        "worker (holders refresh their claims while they work).",
+    )
+    max_deliveries: int = Field(
+        default=3, ge=1, description="A task that took down this many workers is `crashed`."
+    )
+    linger_s: float = Field(
+        default=0.5, ge=0, description="A verifier waits this long to gather a bigger batch."
+    )
+    poll_s: float = Field(default=0.2, gt=0, description="Idle coordinators poll this often.")
+
+
+class FeedbackSettings(BaseSettings):
+    """Where verdict records are flushed. ``PROVER_FEEDBACK_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROVER_FEEDBACK_")
+
+    dir: Path = Field(
+        default_factory=lambda: _default_data_dir() / "feedback",
+        description="Directory of rotated JSONL files.",
+    )
+    rotate_bytes: int = Field(
+        default=64 * 2**20, ge=1024, description="A file is closed past this size."
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from prover.lean.runtime import install
 from prover.lean.verifier import Verifier
-from prover.settings import LeanSettings
+from prover.queue.connect import Redis, connect
+from prover.queue.keys import Keys
+from prover.settings import LeanSettings, RedisSettings
 
 BACKENDS = ["wasm", "native"]
 
@@ -33,3 +37,30 @@ def verifier(request: pytest.FixtureRequest) -> Iterator[Verifier]:
 @pytest.fixture(scope="session")
 def settings_for() -> object:
     return _settings
+
+
+REDIS_URL = os.environ.get("PROVER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_keys() -> Iterator[tuple[Redis, Keys]]:
+    """The real Redis, under a key prefix of this test's own; its keys are removed after."""
+    redis = connect(REDIS_URL)
+    keys = Keys(f"prover-test-{uuid.uuid4().hex[:12]}")
+    try:
+        yield redis, keys
+    finally:
+        for key in redis.scan_iter(f"{keys.prefix}:*", count=1000):
+            redis.delete(key)
+
+
+@pytest.fixture
+def redis_settings() -> Callable[..., RedisSettings]:
+    """Settings for the test's Redis, with short claim times so reclaims happen fast."""
+
+    def make(keys: Keys, **overrides: object) -> RedisSettings:
+        fields: dict[str, object] = {"url": REDIS_URL, "prefix": keys.prefix}
+        fields |= {"claim_idle_s": 3.0, "linger_s": 0.2, "poll_s": 0.05} | overrides
+        return RedisSettings(**fields)  # type: ignore[arg-type]
+
+    return make

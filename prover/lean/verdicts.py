@@ -102,3 +102,26 @@ def describe(verdict: Verdict) -> str:
             return f"{head}: over the limit of {limit:.1f} s"
         case Crashed(reason=reason):
             return f"{head}: {reason}"
+
+
+def verdict_from_dict(data: dict[str, Any]) -> Verdict:
+    """The inverse of :func:`verdict_to_dict` (verdicts travel through Redis as JSON)."""
+    fields = {k: v for k, v in data.items() if k != "status"}
+    match data.get("status"):
+        case "proved":
+            return Proved(axioms=tuple(fields.get("axioms", ())), time_s=fields.get("time_s", 0.0))
+        case "open":
+            goals = tuple(
+                Goal(tuple(g["hypotheses"]), g["target"], g.get("case")) for g in fields["goals"]
+            )
+            return Open(goals=goals, time_s=fields.get("time_s", 0.0))
+        case "failed":
+            pos = fields.get("position")
+            return Failed(fields["message"], Position(**pos) if pos else None, fields["time_s"])
+        case "rejected":
+            return Rejected(**fields)
+        case "timeout":
+            return Timeout(**fields)
+        case "crashed":
+            return Crashed(**fields)
+    raise ValueError(f"not a verdict: {data!r}")

@@ -1,5 +1,6 @@
-"""Proof search: best-first over proof states, coupling a generator and the verifier."""
+"""Best-first proof search: per-job steps over Redis, coordinators, and a local runner."""
 
-from prover.search.best_first import Budget, SearchResult, best_first_search
+from prover.queue.jobs import Budget
+from prover.search.best_first import normalize_state
 
-__all__ = ["Budget", "SearchResult", "best_first_search"]
+__all__ = ["Budget", "normalize_state"]

@@ -1,0 +1,1 @@
+"""The Redis queue: jobs, verification tasks, events and worker registry."""

@@ -1,0 +1,227 @@
+"""Jobs: what is submitted, how it is stored, and how it is read back."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from prover.lean.theorem import Attempt, InputError, Theorem
+from prover.lean.verifier import screen_attempt
+from prover.queue.connect import Redis
+from prover.queue.events import emit, parse_event
+from prover.queue.keys import COORDINATORS, FINAL_STATUSES, JOB_STATUSES, Keys
+
+
+class Forbidden(InputError):
+    """The statement or preamble uses a construct the verifier refuses."""
+
+    def __init__(self, construct: str, reason: str) -> None:
+        super().__init__(f"{construct}: {reason}")
+        self.construct = construct
+
+
+class Budget(BaseModel):
+    """Limits of one search; every one is per job."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_expansions: int = Field(default=60, ge=1, le=100_000)
+    max_verifier_calls: int = Field(default=1000, ge=1, le=1_000_000)
+    max_seconds: float = Field(default=600.0, gt=0, le=7 * 86400)
+    proposals_per_node: int = Field(default=16, ge=1, le=256)
+    nodes_per_round: int = Field(default=4, ge=1, le=64, description="Nodes expanded at once.")
+    length_penalty: float = Field(default=0.1, ge=0, description="Subtracted per step.")
+
+
+class GeneratorChoice(BaseModel):
+    """Overrides of the coordinator's generator settings for one job."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    backend: Literal["symbolic", "transformers", "openai", "vllm", "mixed"] | None = None
+    model: str | None = Field(default=None, max_length=500)
+
+
+class JobSpec(BaseModel):
+    """One theorem to prove."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    statement: str = Field(description="`theorem NAME (binders) : type` (`:= by sorry` allowed)")
+    preamble: str = Field(default="", description="Definitions the statement uses.")
+    imports: list[str] = Field(default_factory=list, max_length=32)
+    budget: Budget = Field(default_factory=Budget)
+    generator: GeneratorChoice = Field(default_factory=GeneratorChoice)
+    label: str = Field(default="", max_length=200, description="e.g. the theorem set's name")
+
+    def theorem(self, limit: int = 100_000) -> Theorem:
+        """The parsed theorem; raises ``InputError`` (``Forbidden``) for bad input."""
+        theorem = Theorem.parse(self.statement, self.preamble, tuple(self.imports), limit=limit)
+        rejected = screen_attempt(Attempt.steps(theorem, []))
+        if rejected:
+            raise Forbidden(rejected.construct, rejected.reason)
+        return theorem
+
+
+class JobInfo(BaseModel):
+    """A job as clients see it."""
+
+    id: str
+    status: Literal["queued", "running", "proved", "failed", "exhausted", "error", "cancelled"]
+    name: str
+    statement: str
+    label: str = ""
+    proof: str | None = None
+    tactics: list[str] = Field(default_factory=list)
+    reason: str = ""
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    time_s: float | None = None
+    expansions: int = 0
+    verifier_calls: int = 0
+    nodes: int = 0
+    merged: int = 0
+    coordinator: str | None = None
+    budget: Budget
+    generator: dict[str, str] = Field(default_factory=dict)
+
+
+class JobQueue:
+    """Submitting, reading and cancelling jobs (the API's and the CLI's side of Redis)."""
+
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis, self.keys = redis, keys
+
+    def submit(self, spec: JobSpec, limit: int = 100_000) -> str:
+        """Validate, store and enqueue; returns the job id. Raises ``InputError``."""
+        theorem = spec.theorem(limit)
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        fields = {
+            "spec": spec.model_dump_json(),
+            "status": "queued",
+            "name": theorem.name,
+            "statement": theorem.statement,
+            "label": spec.label,
+            "created": repr(now),
+        }
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self.keys.job(job_id), mapping=fields)
+            pipe.zadd(self.keys.job_index, {job_id: now})
+            pipe.sadd(self.keys.status_set("queued"), job_id)
+            emit(pipe, self.keys, job_id, "submitted", {"name": theorem.name})
+            pipe.xadd(self.keys.job_queue, {"job": job_id})
+            pipe.execute()
+        return job_id
+
+    def get(self, job_id: str) -> JobInfo | None:
+        return job_info(job_id, self.redis.hgetall(self.keys.job(job_id)))
+
+    def recent(self, limit: int = 100, status: str | None = None) -> list[JobInfo]:
+        """Newest first."""
+        ids = self.redis.zrevrange(self.keys.job_index, 0, -1 if status else limit - 1)
+        out = []
+        for job_id in ids:
+            info = self.get(job_id)
+            if info and (status is None or info.status == status):
+                out.append(info)
+            if len(out) >= limit:
+                break
+        return out
+
+    def cancel(self, job_id: str) -> JobInfo | None:
+        """Final jobs stay as they are; the coordinator holding it lets it go."""
+        key = self.keys.job(job_id)
+        with self.redis.pipeline() as pipe:
+            pipe.watch(key)
+            status = pipe.hget(key, "status")
+            if status is None:
+                return None
+            if status not in FINAL_STATUSES:
+                pipe.multi()
+                set_status(pipe, self.keys, job_id, status, "cancelled")
+                pipe.hset(key, mapping={"reason": "cancelled", "finished": repr(time.time())})
+                pipe.hset(key, "round", "")
+                emit(pipe, self.keys, job_id, "finished", {"status": "cancelled"})
+                pipe.execute()
+        return self.get(job_id)
+
+    def tree(self, job_id: str) -> dict[str, Any] | None:
+        """Nodes and edges of the search so far."""
+        if not self.redis.exists(self.keys.job(job_id)):
+            return None
+        nodes = [json.loads(v) for v in self.redis.hvals(self.keys.nodes(job_id))]
+        nodes.sort(key=lambda n: n["id"])
+        open_ids = set(self.redis.zrange(self.keys.frontier(job_id), 0, -1))
+        for node in nodes:
+            node["open"] = str(node["id"]) in open_ids
+        edges = [json.loads(e) for e in self.redis.lrange(self.keys.edges(job_id), 0, -1)]
+        return {"nodes": nodes, "edges": edges}
+
+    def events(self, job_id: str, after: str = "0", count: int = 1000) -> list[dict[str, Any]]:
+        """Events after the stream id ``after`` (``"0"``: from the start)."""
+        entries = self.redis.xrange(self.keys.events(job_id), f"({after}", "+", count=count)
+        return [parse_event(entry_id, fields) for entry_id, fields in entries]
+
+    def counts(self) -> dict[str, int]:
+        """Jobs by status, and the depth of each queue."""
+        out = {s: int(self.redis.scard(self.keys.status_set(s))) for s in JOB_STATUSES}
+        out["tasks_waiting"] = _waiting(self.redis, self.keys.tasks)
+        out["jobs_waiting"] = _waiting(self.redis, self.keys.job_queue, COORDINATORS)
+        return out
+
+
+def _waiting(redis: Redis, stream: str, group: str | None = None) -> int:
+    """Entries not yet delivered to the group (all entries when the group is absent)."""
+    if not redis.exists(stream):
+        return 0
+    groups = {g["name"]: g for g in redis.xinfo_groups(stream)}
+    info = groups.get(group) if group else next(iter(groups.values()), None)
+    if info is None or info.get("lag") is None:
+        return int(redis.xlen(stream))
+    return int(info["lag"])
+
+
+def set_status(pipe: Any, keys: Keys, job_id: str, old: str, new: str) -> None:
+    pipe.srem(keys.status_set(old), job_id)
+    pipe.sadd(keys.status_set(new), job_id)
+    pipe.hset(keys.job(job_id), "status", new)
+
+
+def job_info(job_id: str, raw: dict[str, str]) -> JobInfo | None:
+    if not raw:
+        return None
+    spec = JobSpec.model_validate_json(raw["spec"])
+    started = _float(raw.get("started"))
+    finished = _float(raw.get("finished"))
+    end = finished or (time.time() if started else None)
+    return JobInfo(
+        id=job_id,
+        status=raw["status"],  # type: ignore[arg-type]
+        name=raw["name"],
+        statement=raw["statement"],
+        label=raw.get("label", ""),
+        proof=raw.get("proof") or None,
+        tactics=json.loads(raw.get("tactics") or "[]"),
+        reason=raw.get("reason", ""),
+        created=float(raw["created"]),
+        started=started,
+        finished=finished,
+        time_s=round(end - started, 3) if started and end else None,
+        expansions=int(raw.get("expansions", 0)),
+        verifier_calls=int(raw.get("verifier_calls", 0)),
+        nodes=int(raw.get("nodes", 0)),
+        merged=int(raw.get("merged", 0)),
+        coordinator=raw.get("coordinator"),
+        budget=spec.budget,
+        generator=json.loads(raw.get("generator") or "{}"),
+    )
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value else None

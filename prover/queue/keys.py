@@ -1,0 +1,101 @@
+"""The Redis key scheme, in one place. Every key starts with ``{prefix}:v1:``; a change
+of layout bumps the version so old and new workers never read each other's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA = "v1"
+
+# Consumer groups.
+COORDINATORS = "coordinators"
+VERIFIERS = "verifiers"
+FLUSHERS = "flushers"
+
+FINAL_STATUSES = frozenset({"proved", "failed", "exhausted", "error", "cancelled"})
+JOB_STATUSES = ("queued", "running", *sorted(FINAL_STATUSES))
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Names of every key; ``prefix`` separates deployments (and test runs) on one Redis."""
+
+    prefix: str = "prover"
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{SCHEMA}"
+
+    # Shared.
+    @property
+    def job_queue(self) -> str:
+        """Stream of submitted job ids; coordinators hold each until the job is final."""
+        return f"{self.base}:jobs:queue"
+
+    @property
+    def job_index(self) -> str:
+        """Sorted set: job id by submission time."""
+        return f"{self.base}:jobs"
+
+    def status_set(self, status: str) -> str:
+        return f"{self.base}:jobs:status:{status}"
+
+    @property
+    def tasks(self) -> str:
+        """Stream of verification tasks, read by the ``verifiers`` group."""
+        return f"{self.base}:tasks"
+
+    @property
+    def feedback(self) -> str:
+        """Append-only stream of verdict records, flushed to files by ``flushers``."""
+        return f"{self.base}:feedback"
+
+    @property
+    def workers(self) -> str:
+        """Hash: worker name -> its last heartbeat (JSON)."""
+        return f"{self.base}:workers"
+
+    @property
+    def channel(self) -> str:
+        """Pub/sub channel of every job's events."""
+        return f"{self.base}:events"
+
+    # Per job.
+    def job(self, job_id: str) -> str:
+        """Hash: spec, status, counters, proof, the round in flight."""
+        return f"{self.base}:job:{job_id}"
+
+    def frontier(self, job_id: str) -> str:
+        """Sorted set: open node id by negated priority (best first)."""
+        return f"{self.base}:job:{job_id}:frontier"
+
+    def nodes(self, job_id: str) -> str:
+        """Hash: node id -> node (JSON)."""
+        return f"{self.base}:job:{job_id}:nodes"
+
+    def seen(self, job_id: str) -> str:
+        """Hash: normalized goal text -> node id (identical states are one node)."""
+        return f"{self.base}:job:{job_id}:seen"
+
+    def edges(self, job_id: str) -> str:
+        """List: one JSON record per verified tactic (parent, tactic, verdict, child)."""
+        return f"{self.base}:job:{job_id}:edges"
+
+    def results(self, job_id: str) -> str:
+        """List: verdicts of the round in flight, pushed by verifiers."""
+        return f"{self.base}:job:{job_id}:results"
+
+    def events(self, job_id: str) -> str:
+        """Stream: the job's events, replayable (the pub/sub channel is live only)."""
+        return f"{self.base}:job:{job_id}:events"
+
+    def job_keys(self, job_id: str) -> list[str]:
+        return [
+            self.job(job_id),
+            self.frontier(job_id),
+            self.nodes(job_id),
+            self.seen(job_id),
+            self.edges(job_id),
+            self.results(job_id),
+            self.events(job_id),
+        ]

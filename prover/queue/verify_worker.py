@@ -1,0 +1,159 @@
+"""Verifier workers: take verification tasks of any job from the stream, check them in
+one batch with a pool of Lean processes, and hand the verdicts back to each job.
+
+Tasks are read through the ``verifiers`` consumer group. A worker keeps refreshing its
+claim on the tasks in hand while Lean runs; tasks of a worker that died stop being
+refreshed and are claimed by another with XAUTOCLAIM. A task delivered more than
+``max_deliveries`` times (it took its workers down) gets a ``crashed`` verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prover.lean.verdicts import Crashed, Verdict
+from prover.lean.verifier import Verifier
+from prover.queue.connect import Redis, ensure_group
+from prover.queue.keys import VERIFIERS, Keys
+from prover.queue.tasks import Task, encode_result
+from prover.queue.workers import Registry
+from prover.settings import RedisSettings
+
+log = logging.getLogger(__name__)
+RESULTS_TTL_S = 86_400
+Entry = tuple[str, dict[str, str]]
+
+
+class VerifyWorker:
+    """One worker process: a loop around a :class:`Verifier`."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        settings: RedisSettings,
+        verifier: Verifier,
+        name: str,
+        max_batch: int | None = None,
+    ) -> None:
+        self.redis, self.keys, self.settings, self.verifier = redis, keys, settings, verifier
+        self.name = name
+        lean = verifier.settings
+        self.max_batch = max_batch or lean.processes * lean.max_attempts_per_process
+        self.registry = Registry(redis, keys, name, "verify")
+        self.done = 0
+        self._recovering = True
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; the batch in hand is always finished."""
+        ensure_group(self.redis, self.keys.tasks, VERIFIERS)
+        self.registry.beat(done=0, in_hand=0)
+        self.verifier.pool.fill()
+        try:
+            while not stop.is_set():
+                self.step()
+        finally:
+            self.registry.leave()
+
+    def step(self, block_ms: int = 1000) -> int:
+        """Take one batch (waiting up to ``block_ms`` for the first task) and check it."""
+        entries = self._take(block_ms)
+        if entries:
+            self.registry.beat(in_hand=len(entries))
+            self._check(entries)
+            self.done += len(entries)
+        self.registry.beat(done=self.done, in_hand=0)
+        return len(entries)
+
+    def _take(self, block_ms: int) -> list[Entry]:
+        entries: list[Entry] = []
+        if self._recovering:  # restarted under the same name: its own unacknowledged tasks
+            entries += self._read("0", self.max_batch)
+            self._recovering = False
+        entries += self._reclaim(self.max_batch - len(entries))
+        if not entries:
+            entries += self._read(">", self.max_batch, block_ms)
+            if entries and self.settings.linger_s:
+                time.sleep(self.settings.linger_s)  # let other jobs' tasks join the batch
+        if 0 < len(entries) < self.max_batch:
+            entries += self._read(">", self.max_batch - len(entries))
+        return entries
+
+    def _read(self, start: str, count: int, block_ms: int | None = None) -> list[Entry]:
+        if count <= 0:
+            return []
+        reply = self.redis.xreadgroup(
+            VERIFIERS, self.name, {self.keys.tasks: start}, count=count, block=block_ms
+        )
+        return [(i, f) for i, f in reply[0][1] if f] if reply else []
+
+    def _reclaim(self, count: int) -> list[Entry]:
+        """Tasks whose holder stopped refreshing its claim (it died or hangs)."""
+        if count <= 0:
+            return []
+        idle_ms = int(self.settings.claim_idle_s * 1000)
+        _, entries, *_ = self.redis.xautoclaim(
+            self.keys.tasks, VERIFIERS, self.name, idle_ms, start_id="0-0", count=count
+        )
+        if entries:
+            log.warning("%s reclaimed %d task(s) from a silent worker", self.name, len(entries))
+        return [(i, f) for i, f in entries if f]
+
+    def _check(self, entries: list[Entry]) -> None:
+        tasks: list[tuple[str, Task]] = []
+        given: list[tuple[str, Task, Verdict]] = []
+        for entry_id, fields in entries:
+            try:
+                task = Task.from_fields(fields)
+            except (KeyError, ValueError) as err:
+                log.error("dropping malformed task %s: %s", entry_id, err)
+                self.redis.xack(self.keys.tasks, VERIFIERS, entry_id)
+                continue
+            deliveries = self._deliveries(entry_id)
+            if deliveries > self.settings.max_deliveries:
+                reason = f"the task was handed to {deliveries} verifier workers and none finished"
+                given.append((entry_id, task, Crashed(reason=reason)))
+            else:
+                tasks.append((entry_id, task))
+        with self._holding([entry_id for entry_id, _ in tasks]):
+            verdicts = self.verifier.check([t.attempt for _, t in tasks]) if tasks else []
+        done = [(i, t, v) for (i, t), v in zip(tasks, verdicts, strict=True)] + given
+        self._deliver(done)
+
+    def _deliveries(self, entry_id: str) -> int:
+        info = self.redis.xpending_range(self.keys.tasks, VERIFIERS, entry_id, entry_id, 1)
+        return int(info[0]["times_delivered"]) if info else 1
+
+    def _deliver(self, done: list[tuple[str, Task, Verdict]]) -> None:
+        """Verdicts to their jobs, and the tasks acknowledged, in one transaction."""
+        with self.redis.pipeline() as pipe:
+            for entry_id, task, verdict in done:
+                results = self.keys.results(task.job)
+                pipe.rpush(results, encode_result(task.id, verdict, self.name))
+                pipe.expire(results, RESULTS_TTL_S)
+                pipe.xack(self.keys.tasks, VERIFIERS, entry_id)
+                pipe.xdel(self.keys.tasks, entry_id)
+            pipe.execute()
+
+    @contextmanager
+    def _holding(self, entry_ids: list[str]) -> Iterator[None]:
+        """Refresh the claim on ``entry_ids`` while Lean works, so no one reclaims them."""
+        stop = threading.Event()
+
+        def refresh() -> None:
+            while not stop.wait(self.settings.claim_idle_s / 3):
+                self.redis.xclaim(self.keys.tasks, VERIFIERS, self.name, 0, entry_ids, justid=True)
+
+        thread = threading.Thread(target=refresh, daemon=True) if entry_ids else None
+        if thread:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread:
+                thread.join()

@@ -1,0 +1,134 @@
+"""Search coordinators: hold jobs from the job stream and advance their searches.
+
+A coordinator holds a job (an unacknowledged entry of the ``coordinators`` group) from
+start to end, refreshing its claim as it goes. One that dies stops refreshing; its jobs
+are then claimed by another coordinator (XAUTOCLAIM), or by itself when restarted under
+the same name, and go on from the state in Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from prover.feedback import record_job
+from prover.generate.base import Generator
+from prover.generate.select import make_generator
+from prover.generate.symbolic import definitions_in
+from prover.lean.theorem import Theorem
+from prover.queue.connect import Redis, ensure_group
+from prover.queue.jobs import GeneratorChoice
+from prover.queue.keys import COORDINATORS, FINAL_STATUSES, Keys
+from prover.queue.workers import Registry
+from prover.search.best_first import JobSearch
+from prover.settings import GeneratorSettings, RedisSettings
+
+log = logging.getLogger(__name__)
+
+
+class Coordinator:
+    """Advances up to ``max_jobs`` jobs at a time, interleaved, so that the verifier
+    workers can batch tasks of many jobs together."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        settings: RedisSettings,
+        generator_settings: GeneratorSettings,
+        name: str,
+        max_jobs: int = 64,
+    ) -> None:
+        self.redis, self.keys, self.settings, self.name = redis, keys, settings, name
+        self.generator_settings, self.max_jobs = generator_settings, max_jobs
+        self.search = JobSearch(redis, keys, self._generator_for, name)
+        self.registry = Registry(redis, keys, name, "search")
+        self.held: dict[str, str] = {}  # job id -> its entry in the job stream
+        self._generators: dict[tuple[object, ...], Generator] = {}
+        self._recovering = True
+        self._last_refresh = 0.0
+        self.finished = 0
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; every write is a whole transaction, so stopping
+        anywhere between steps leaves every job resumable."""
+        ensure_group(self.redis, self.keys.job_queue, COORDINATORS)
+        try:
+            while not stop.is_set():
+                if not self.step():
+                    stop.wait(self.settings.poll_s)
+        finally:
+            self.registry.leave()
+
+    def step(self) -> bool:
+        """Claim jobs, then advance each held job once; True when anything moved."""
+        self._claim()
+        moved = False
+        for job_id in list(self.held):
+            moved |= self.search.advance(job_id)
+            self._release_if_final(job_id)
+        self._refresh()
+        return moved
+
+    def _claim(self) -> None:
+        room = self.max_jobs - len(self.held)
+        entries: list[tuple[str, dict[str, str]]] = []
+        if self._recovering:
+            entries += self._read("0", self.max_jobs)
+            self._recovering = False
+        if room > len(entries):
+            idle_ms = int(self.settings.claim_idle_s * 1000)
+            _, claimed, *_ = self.redis.xautoclaim(
+                self.keys.job_queue, COORDINATORS, self.name, idle_ms, "0-0", room - len(entries)
+            )
+            if claimed:
+                log.warning("%s took over %d silent job(s)", self.name, len(claimed))
+            entries += claimed
+        if room > len(entries):
+            entries += self._read(">", room - len(entries))
+        for entry_id, fields in entries:
+            if fields and "job" in fields:
+                self.held[fields["job"]] = entry_id
+            else:
+                self.redis.xack(self.keys.job_queue, COORDINATORS, entry_id)
+
+    def _read(self, start: str, count: int) -> list[tuple[str, dict[str, str]]]:
+        reply = self.redis.xreadgroup(
+            COORDINATORS, self.name, {self.keys.job_queue: start}, count=count
+        )
+        return list(reply[0][1]) if reply else []
+
+    def _release_if_final(self, job_id: str) -> None:
+        status = self.redis.hget(self.keys.job(job_id), "status")
+        if status is not None and status not in FINAL_STATUSES:
+            return
+        if status is not None:
+            record_job(self.redis, self.keys, job_id)
+            self.redis.delete(self.keys.frontier(job_id), self.keys.results(job_id))
+        entry_id = self.held.pop(job_id)
+        self.redis.xack(self.keys.job_queue, COORDINATORS, entry_id)
+        self.finished += 1
+
+    def _refresh(self) -> None:
+        """Renew the claim on held jobs (and the heartbeat) well within ``claim_idle_s``."""
+        now = time.monotonic()
+        if now - self._last_refresh < self.settings.claim_idle_s / 3:
+            return
+        self._last_refresh = now
+        if self.held:
+            entries = list(self.held.values())
+            self.redis.xclaim(self.keys.job_queue, COORDINATORS, self.name, 0, entries, justid=True)
+        self.registry.beat(jobs=len(self.held), finished=self.finished)
+
+    def _generator_for(
+        self, choice: GeneratorChoice, theorem: Theorem
+    ) -> tuple[Generator, dict[str, str]]:
+        """The job's generator (cached: loading a model is expensive) and its description."""
+        overrides = {k: v for k, v in choice.model_dump().items() if v is not None}
+        settings = self.generator_settings.model_copy(update=overrides)
+        definitions = definitions_in(theorem.preamble)
+        key = (settings.backend, settings.model, settings.url, definitions)
+        if key not in self._generators:
+            self._generators[key] = make_generator(settings, definitions)
+        return self._generators[key], {"backend": settings.backend, "model": settings.model}

@@ -1,0 +1,135 @@
+"""One machine, one command: Redis (embedded unless configured), a coordinator and a
+verifier worker in this process, run until the submitted jobs are final."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prover.feedback import RotatingJsonl, flush
+from prover.lean.verifier import Verifier
+from prover.queue.connect import Redis, redis_for_run
+from prover.queue.jobs import JobInfo, JobQueue, JobSpec
+from prover.queue.keys import FINAL_STATUSES, Keys
+from prover.queue.verify_worker import VerifyWorker
+from prover.queue.workers import worker_name
+from prover.search.coordinator import Coordinator
+from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
+
+Progress = Callable[[list[JobInfo], float], None]
+
+
+@dataclass
+class LocalSettings:
+    lean: LeanSettings = field(default_factory=LeanSettings)
+    generator: GeneratorSettings = field(default_factory=GeneratorSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+
+
+@dataclass
+class LocalRun:
+    jobs: list[JobInfo]
+    wall_s: float
+    feedback_records: int
+
+
+def run_locally(
+    specs: list[JobSpec],
+    settings: LocalSettings,
+    progress: Progress | None = None,
+    every_s: float = 2.0,
+) -> LocalRun:
+    """Submit ``specs``, work on them here, and return their final state (input order)."""
+    with redis_for_run(settings.redis) as redis:
+        keys = Keys(settings.redis.prefix)
+        queue = JobQueue(redis, keys)
+        ids = [queue.submit(spec, settings.lean.max_input_bytes) for spec in specs]
+        begin = time.monotonic()
+        with _Workers(redis, keys, settings, len(ids)) as workers:
+            jobs = _wait(queue, ids, workers, progress, every_s, begin)
+        writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
+        records = flush(redis, keys, writer, worker_name("flush"))
+        return LocalRun(jobs, time.monotonic() - begin, records)
+
+
+def _wait(
+    queue: JobQueue,
+    ids: list[str],
+    workers: _Workers,
+    progress: Progress | None,
+    every_s: float,
+    begin: float,
+) -> list[JobInfo]:
+    while True:
+        workers.raise_failure()
+        jobs = [job for job in map(queue.get, ids) if job is not None]
+        if progress:
+            progress(jobs, time.monotonic() - begin)
+        if all(job.status in FINAL_STATUSES for job in jobs):
+            return jobs
+        time.sleep(every_s)
+
+
+class _Workers:
+    """A verifier worker and a coordinator on threads; a failure in either stops both."""
+
+    def __init__(self, redis: Redis, keys: Keys, settings: LocalSettings, jobs: int) -> None:
+        self.stop = threading.Event()
+        self.failure: BaseException | None = None
+        self.verifier = Verifier(settings.lean)
+        verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
+        search = Coordinator(
+            redis, keys, settings.redis, settings.generator, worker_name("search"), max(jobs, 1)
+        )
+        self.threads = [
+            threading.Thread(target=self._guard, args=(w.run,), daemon=True)
+            for w in (verify, search)
+        ]
+
+    def _guard(self, run: Callable[[threading.Event], None]) -> None:
+        try:
+            run(self.stop)
+        except BaseException as err:
+            self.failure = err
+            self.stop.set()
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def __enter__(self) -> _Workers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+        self.verifier.close()
+
+
+def print_job(job: JobInfo, as_json: bool) -> None:
+    """One line of JSON, or a line for people with the proof (or why not) below."""
+    if as_json:
+        row = {
+            "name": job.name,
+            "status": job.status,
+            "proof": job.proof,
+            "time_s": job.time_s,
+            "verifier_calls": job.verifier_calls,
+            "expansions": job.expansions,
+            "reason": job.reason,
+        }
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        return
+    head = f"{job.name}: {job.status} in {job.time_s or 0:.1f} s"
+    stats = f"{job.expansions} expansions, {job.verifier_calls} verifier calls"
+    if job.proof:
+        print(f"{head} ({stats})\n{job.statement} := {job.proof}", flush=True)
+    else:
+        print(f"{head} ({stats}): {job.reason}", flush=True)
