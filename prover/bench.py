@@ -7,7 +7,6 @@ import os
 import platform
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
 from prover.lean.theorem import Attempt, Theorem
 from prover.lean.verifier import Verifier
-from prover.queue.jobs import Budget, JobInfo, JobSpec
-from prover.search.local import LocalSettings, print_job, run_locally
+from prover.queue.jobs import Budget, JobSpec
+from prover.search.local import LocalSettings, print_job, progress_printer, run_locally
 from prover.settings import GeneratorSettings, LeanSettings
 
 # One-tactic checks, a mix of proofs that close and ones that fail.
@@ -169,7 +168,7 @@ def bench_search(
     ]
     if not as_json:
         print(f"machine: {machine()}; {len(specs)} theorems from {label}; budget: {budget}")
-    run = run_locally(specs, local, None if as_json else _search_progress)
+    run = run_locally(specs, local, None if as_json else progress_printer())
     for job in run.jobs:
         print_job(job, as_json)
     proved = sum(job.status == "proved" for job in run.jobs)
@@ -189,13 +188,6 @@ def bench_search(
         print(json.dumps({"summary": summary}), flush=True)
     else:
         print("summary: " + ", ".join(f"{k} {v}" for k, v in summary.items()), flush=True)
-
-
-def _search_progress(jobs: list[JobInfo], elapsed: float) -> None:
-    counts = Counter(job.status for job in jobs)
-    calls = sum(job.verifier_calls for job in jobs)
-    states = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"[{elapsed:6.0f} s] {states}; {calls} verifier calls", flush=True)
 
 
 def bench_generator(settings: GeneratorSettings, states: int, n: int, tiny: bool) -> None:

@@ -18,7 +18,7 @@ from prover.lean.theorem import Attempt, InputError, Theorem
 from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.lean.verifier import Verifier
 from prover.queue.connect import Redis, RedisUnavailable
-from prover.queue.jobs import Budget, JobInfo, JobQueue, JobSpec
+from prover.queue.jobs import Budget, JobQueue, JobSpec
 from prover.queue.keys import Keys
 from prover.queue.workers import stop_on_signals, worker_name
 from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     search = worker_sub.add_parser("search", help="coordinate best-first searches")
     search.add_argument("--max-jobs", type=int, default=64, help="jobs advanced at a time")
     search.add_argument("--name", help="consumer name; a restart under it resumes its jobs")
+    search.add_argument(
+        "--no-flush", action="store_true", help="leave feedback records in Redis (no files here)"
+    )
     search.set_defaults(run=_worker_search)
 
     status = sub.add_parser("status", help="jobs by status, queue depths and live workers")
@@ -91,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     flush = feedback_sub.add_parser("flush", help="write records not yet on disk to JSONL files")
     flush.add_argument("--dir", type=Path, help="destination (PROVER_FEEDBACK_DIR)")
     flush.set_defaults(run=_feedback_flush)
+
+    api = sub.add_parser("serve", help="the HTTP API and dashboard (with workers by default)")
+    api.add_argument("--host", default="127.0.0.1", help="bind address (API keys on off-loopback)")
+    api.add_argument("--port", type=int, default=8080)
+    api.add_argument(
+        "--no-workers", action="store_true", help="only the API: workers run elsewhere"
+    )
+    api.set_defaults(run=_serve_api)
 
     serve = sub.add_parser(
         "serve-generator", help="serve a transformers model over the OpenAI completions API"
@@ -237,7 +248,7 @@ def _print_verdict(label: str, verdict: Verdict, as_json: bool) -> None:
 
 
 def _prove(args: argparse.Namespace) -> int:
-    from prover.search.local import LocalSettings, print_job, run_locally
+    from prover.search.local import LocalSettings, print_job, progress_printer, run_locally
 
     settings = _settings(args)
     if args.target.rstrip().endswith(".lean") and "\n" not in args.target:
@@ -250,20 +261,12 @@ def _prove(args: argparse.Namespace) -> int:
         JobSpec(statement=t.statement, preamble=t.preamble, imports=list(t.imports), budget=budget)
         for t in theorems
     ]
-    run = run_locally(specs, LocalSettings(lean=settings), None if args.json else _progress)
+    run = run_locally(
+        specs, LocalSettings(lean=settings), None if args.json else progress_printer()
+    )
     for job in run.jobs:
         print_job(job, args.json)
     return 0 if all(job.status == "proved" for job in run.jobs) else 1
-
-
-def _progress(jobs: list[JobInfo], elapsed: float) -> None:
-    for job in jobs:
-        if job.status in ("queued", "running"):
-            print(
-                f"[{elapsed:5.0f} s] {job.name}: {job.status}, {job.expansions} expansions, "
-                f"{job.nodes} states, {job.verifier_calls} verifier calls",
-                flush=True,
-            )
 
 
 def _shared_redis() -> tuple[Redis, Keys, RedisSettings]:
@@ -291,13 +294,18 @@ def _worker_verify(args: argparse.Namespace) -> int:
 
 
 def _worker_search(args: argparse.Namespace) -> int:
+    from prover.feedback import RotatingJsonl
     from prover.search.coordinator import Coordinator
 
     redis, keys, settings = _shared_redis()
     stop = threading.Event()
     stop_on_signals(stop)
     name = args.name or worker_name("search")
-    coordinator = Coordinator(redis, keys, settings, GeneratorSettings(), name, args.max_jobs)
+    feedback = FeedbackSettings()
+    writer = None if args.no_flush else RotatingJsonl(feedback.dir, feedback.rotate_bytes)
+    coordinator = Coordinator(
+        redis, keys, settings, GeneratorSettings(), name, args.max_jobs, writer
+    )
     print(f"{name}: coordinating searches from {settings.url}", flush=True)
     coordinator.run(stop)
     print(f"{name}: stopped after {coordinator.finished} jobs", flush=True)
@@ -335,6 +343,16 @@ def _feedback_flush(args: argparse.Namespace) -> int:
     writer = RotatingJsonl(settings.dir, settings.rotate_bytes)
     count = flush(redis, keys, writer, worker_name("flush"))
     print(f"{count} records written under {settings.dir}")
+    return 0
+
+
+def _serve_api(args: argparse.Namespace) -> int:
+    from api.serve import ServeError, serve
+
+    try:
+        serve(args.host, args.port, workers=not args.no_workers)
+    except ServeError as err:
+        raise CliError(str(err)) from None
     return 0
 
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 
-from prover.feedback import record_job
+from prover.feedback import RotatingJsonl, flush, record_job
 from prover.generate.base import Generator
 from prover.generate.select import make_generator
 from prover.generate.symbolic import definitions_in
@@ -39,9 +39,11 @@ class Coordinator:
         generator_settings: GeneratorSettings,
         name: str,
         max_jobs: int = 64,
+        feedback: RotatingJsonl | None = None,
     ) -> None:
         self.redis, self.keys, self.settings, self.name = redis, keys, settings, name
         self.generator_settings, self.max_jobs = generator_settings, max_jobs
+        self.feedback = feedback  # where finished jobs' records are flushed, if here
         self.search = JobSearch(redis, keys, self._generator_for, name)
         self.registry = Registry(redis, keys, name, "search")
         self.held: dict[str, str] = {}  # job id -> its entry in the job stream
@@ -120,6 +122,8 @@ class Coordinator:
             entries = list(self.held.values())
             self.redis.xclaim(self.keys.job_queue, COORDINATORS, self.name, 0, entries, justid=True)
         self.registry.beat(jobs=len(self.held), finished=self.finished)
+        if self.feedback is not None:
+            flush(self.redis, self.keys, self.feedback, self.name)
 
     def _generator_for(
         self, choice: GeneratorChoice, theorem: Theorem

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -133,3 +134,26 @@ def print_job(job: JobInfo, as_json: bool) -> None:
         print(f"{head} ({stats})\n{job.statement} := {job.proof}", flush=True)
     else:
         print(f"{head} ({stats}): {job.reason}", flush=True)
+
+
+def progress_printer() -> Progress:
+    """Prints a line when the search moved: one job's counters, or a set's tally."""
+    last = [""]
+
+    def show(jobs: list[JobInfo], elapsed: float) -> None:
+        if len(jobs) == 1:
+            (job,) = jobs
+            line = (
+                f"{job.name}: {job.status}, {job.expansions} expansions, {job.nodes} states, "
+                f"{job.verifier_calls} verifier calls"
+            )
+        else:
+            counts = Counter(job.status for job in jobs)
+            calls = sum(job.verifier_calls for job in jobs)
+            tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            line = f"{tally}; {calls} verifier calls"
+        if line != last[0]:
+            last[0] = line
+            print(f"[{elapsed:5.0f} s] {line}", flush=True)
+
+    return show
