@@ -11,12 +11,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from prover.dojo.cli import add_commands as add_dojo_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
 from prover.lean.runtime import RuntimeSetupError, install
 from prover.lean.theorem import Attempt, InputError, Theorem
 from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, RedisUnavailable
 from prover.queue.jobs import Budget, JobQueue, JobSpec
 from prover.queue.keys import Keys
@@ -46,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prover", description=__doc__)
-    parser.add_argument("--backend", choices=["wasm", "native"], help="Lean backend")
+    parser.add_argument("--backend", choices=["wasm", "native", "dojo"], help="Lean backend")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     setup = sub.add_parser("setup", help="install the embedded Lean runtime and prove a demo")
@@ -94,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     flush = feedback_sub.add_parser("flush", help="write records not yet on disk to JSONL files")
     flush.add_argument("--dir", type=Path, help="destination (PROVER_FEEDBACK_DIR)")
     flush.set_defaults(run=_feedback_flush)
+
+    add_dojo_commands(sub)
 
     api = sub.add_parser("serve", help="the HTTP API and dashboard (with workers by default)")
     api.add_argument("--host", default="127.0.0.1", help="bind address (API keys on off-loopback)")
@@ -186,7 +189,7 @@ def _setup(args: argparse.Namespace) -> int:
         return 0
     print(f"checking a demo proof: {DEMO_STATEMENT} := {DEMO_PROOF}")
     theorem = Theorem.parse(DEMO_STATEMENT)
-    with Verifier(settings.model_copy(update={"processes": 1, "prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"processes": 1, "prewarm": False})) as verifier:
         verdict = verifier.check([Attempt.whole(theorem, DEMO_PROOF)])[0]
     print(describe(verdict))
     return 0 if verdict.status == "proved" else 1
@@ -207,7 +210,7 @@ def _check(args: argparse.Namespace) -> int:
             raise CliError("--statement needs --proof (the text after `:=`)")
         theorem = Theorem.parse(args.statement, args.preamble, limit=limit)
         attempts = [Attempt.whole(theorem, args.proof, limit=limit)]
-    with Verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"prewarm": False})) as verifier:
         verdicts = verifier.check(attempts)
     for attempt, verdict in zip(attempts, verdicts, strict=True):
         _print_verdict(attempt.theorem.name, verdict, args.json)
@@ -225,7 +228,7 @@ def _check_batch(args: argparse.Namespace, settings: LeanSettings) -> int:
         except InputError as err:
             parsed.append(Rejected("input", f"line {n}: {err}"))
     attempts = [p for p in parsed if isinstance(p, Attempt)]
-    with Verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"prewarm": False})) as verifier:
         results = iter(verifier.check(attempts) if attempts else [])
     verdicts = [p if not isinstance(p, Attempt) else next(results) for p in parsed]
     for k, verdict in enumerate(verdicts, 1):
@@ -285,7 +288,7 @@ def _worker_verify(args: argparse.Namespace) -> int:
     lean = _settings(args, **({"processes": args.processes} if args.processes else {}))
     stop = threading.Event()
     stop_on_signals(stop)
-    with Verifier(lean) as verifier:
+    with make_verifier(lean) as verifier:
         worker = VerifyWorker(redis, keys, settings, verifier, args.name or worker_name("verify"))
         print(f"{worker.name}: verifying tasks from {settings.url}", flush=True)
         worker.run(stop)

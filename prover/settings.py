@@ -20,7 +20,7 @@ class LeanSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PROVER_LEAN_")
 
-    backend: Literal["wasm", "native"] = "wasm"
+    backend: Literal["wasm", "native", "dojo"] = "wasm"
     cache_dir: Path = Field(
         default_factory=_default_cache_dir,
         description="Where the embedded runtime (Node, lean.wasm, oleans) is installed.",

@@ -5,4 +5,8 @@ cd "$(dirname "$0")/.."
 # The CPU build of PyTorch (on these machines the wheel is already on disk).
 python3 -m pip install --quiet --disable-pip-version-check torch==2.13.0
 python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,model]'
+# LeanDojo (the `dojo` extra) pulls in ray and newer pins: its own environment on top of
+# this one, so tests/test_dojo.py runs against the real package.
+python3 -m venv --system-site-packages .venv-dojo
+.venv-dojo/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dojo]'
 prover setup

@@ -95,6 +95,8 @@ def _lean_args(threads: int) -> list[str]:
 
 
 def make_backend(settings: LeanSettings) -> LeanBackend:
+    if settings.backend == "dojo":
+        raise BackendUnavailable("the dojo backend runs no Lean process: use make_verifier")
     backends: dict[str, type[WasmBackend] | type[NativeBackend]] = {
         "wasm": WasmBackend,
         "native": NativeBackend,

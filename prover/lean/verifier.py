@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from prover.lean.batch import (
     Batch,
@@ -23,6 +24,9 @@ from prover.lean.screen import Part, screen
 from prover.lean.theorem import Attempt
 from prover.lean.verdicts import Crashed, Failed, Rejected, Timeout, Verdict
 from prover.settings import LeanSettings
+
+if TYPE_CHECKING:
+    from prover.dojo.backend import DojoVerifier
 
 
 class ProcessPool:
@@ -190,3 +194,13 @@ def _undecided(outcome: RunResult | str) -> Verdict:
     if outcome.timed_out:
         return Timeout(limit_s=outcome.elapsed_s, time_s=outcome.elapsed_s)
     return Crashed(reason=outcome.failure or "Lean gave no verdict", time_s=outcome.elapsed_s)
+
+
+def make_verifier(settings: LeanSettings) -> Verifier | DojoVerifier:
+    """The verifier the settings name: a pool of Lean processes, or LeanDojo's ``Dojo``."""
+    if settings.backend == "dojo":
+        from prover.dojo.backend import DojoVerifier
+        from prover.dojo.settings import DojoSettings
+
+        return DojoVerifier(DojoSettings(), settings)
+    return Verifier(settings)

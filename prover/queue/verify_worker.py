@@ -14,9 +14,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from prover.lean.verdicts import Crashed, Verdict
 from prover.lean.verifier import Verifier
+
+if TYPE_CHECKING:
+    from prover.dojo.backend import DojoVerifier
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.keys import VERIFIERS, Keys
 from prover.queue.tasks import Task, encode_result
@@ -36,7 +40,7 @@ class VerifyWorker:
         redis: Redis,
         keys: Keys,
         settings: RedisSettings,
-        verifier: Verifier,
+        verifier: Verifier | DojoVerifier,
         name: str,
         max_batch: int | None = None,
     ) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.feedback import RotatingJsonl, flush
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, redis_for_run
 from prover.queue.jobs import JobInfo, JobQueue, JobSpec
 from prover.queue.keys import FINAL_STATUSES, Keys
@@ -81,7 +81,7 @@ class _Workers:
     def __init__(self, redis: Redis, keys: Keys, settings: LocalSettings, jobs: int) -> None:
         self.stop = threading.Event()
         self.failure: BaseException | None = None
-        self.verifier = Verifier(settings.lean)
+        self.verifier = make_verifier(settings.lean)
         verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
         search = Coordinator(
             redis, keys, settings.redis, settings.generator, worker_name("search"), max(jobs, 1)
