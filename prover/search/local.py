@@ -50,17 +50,18 @@ def run_locally(
         queue = JobQueue(redis, keys)
         ids = [queue.submit(spec, settings.lean.max_input_bytes) for spec in specs]
         begin = time.monotonic()
-        with _Workers(redis, keys, settings, len(ids)) as workers:
+        with Workers(redis, keys, settings, len(ids)) as workers:
             jobs = _wait(queue, ids, workers, progress, every_s, begin)
         writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
-        records = flush(redis, keys, writer, worker_name("flush"))
+        flush(redis, keys, writer, worker_name("flush"))  # what the coordinator left
+        records = sum(int(redis.hget(keys.job(i), "recorded") or 0) for i in ids)
         return LocalRun(jobs, time.monotonic() - begin, records)
 
 
 def _wait(
     queue: JobQueue,
     ids: list[str],
-    workers: _Workers,
+    workers: Workers,
     progress: Progress | None,
     every_s: float,
     begin: float,
@@ -75,16 +76,24 @@ def _wait(
         time.sleep(every_s)
 
 
-class _Workers:
-    """A verifier worker and a coordinator on threads; a failure in either stops both."""
+class Workers:
+    """A verifier worker and a coordinator on threads; a failure in either stops both.
+    The coordinator flushes finished jobs' feedback records to files as it goes."""
 
     def __init__(self, redis: Redis, keys: Keys, settings: LocalSettings, jobs: int) -> None:
         self.stop = threading.Event()
         self.failure: BaseException | None = None
         self.verifier = make_verifier(settings.lean)
         verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
+        writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
         search = Coordinator(
-            redis, keys, settings.redis, settings.generator, worker_name("search"), max(jobs, 1)
+            redis,
+            keys,
+            settings.redis,
+            settings.generator,
+            worker_name("search"),
+            max(jobs, 1),
+            writer,
         )
         self.threads = [
             threading.Thread(target=self._guard, args=(w.run,), daemon=True)
@@ -102,7 +111,7 @@ class _Workers:
         if self.failure is not None:
             raise self.failure
 
-    def __enter__(self) -> _Workers:
+    def __enter__(self) -> Workers:
         for thread in self.threads:
             thread.start()
         return self

@@ -1,0 +1,116 @@
+"""Bearer API keys (stored as sha256 digests), per-client rate limits and job caps."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from fastapi.security import HTTPBearer
+
+from api.errors import ApiError
+from prover.queue.connect import Redis
+from prover.queue.keys import FINAL_STATUSES, Keys
+
+bearer = HTTPBearer(auto_error=False, description="An API key, when authentication is on.")
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is calling: ``key:<digest prefix>``, or ``ip:<address>`` when auth is off."""
+
+    owner: str
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def identify(token: str | None, host: str | None, auth: bool, hashes: frozenset[str]) -> Client:
+    """The caller, or a 401 when auth is on and the token is missing or unknown."""
+    if not auth:
+        return Client(f"ip:{host or 'unknown'}")
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not hashes:
+        message = "authentication is on (non-loopback bind) but PROVER_API_KEYS is empty"
+        raise ApiError(401, "unauthorized", message, challenge)
+    if not token:
+        raise ApiError(401, "unauthorized", "an API key is required: Bearer <key>", challenge)
+    mine = digest(token)
+    # Compare against every digest, in constant time each, so timing tells nothing.
+    if not any([hmac.compare_digest(mine, h) for h in hashes]):
+        raise ApiError(401, "unauthorized", "unknown API key", challenge)
+    return Client(f"key:{mine[:16]}")
+
+
+class TokenBuckets:
+    """One token bucket per client: ``per_minute`` tokens, refilled continuously."""
+
+    def __init__(self, per_minute: float, max_clients: int = 10_000) -> None:
+        self.capacity, self.rate = per_minute, per_minute / 60.0
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, owner: str) -> float:
+        """Take a token: 0.0, or the seconds until one is there (nothing taken)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(owner, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[owner] = (tokens, now)
+                return (1.0 - tokens) / self.rate
+            self._buckets[owner] = (tokens - 1.0, now)
+            if len(self._buckets) > self.max_clients:
+                self._prune(now)
+            return 0.0
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets that would be full again anyway."""
+        full_after = self.capacity / self.rate
+        self._buckets = {o: b for o, b in self._buckets.items() if now - b[1] < full_after}
+
+
+def limit_rate(buckets: TokenBuckets, client: Client) -> None:
+    wait = buckets.take(client.owner)
+    if wait > 0:
+        retry = str(max(1, math.ceil(wait)))
+        message = f"rate limit of {buckets.capacity:g} requests a minute; retry in {retry} s"
+        raise ApiError(429, "rate_limited", message, {"Retry-After": retry})
+
+
+def _active_key(keys: Keys, owner: str) -> str:
+    return f"{keys.base}:api:active:{owner}"
+
+
+def active_jobs(redis: Redis, keys: Keys, owner: str) -> int:
+    """The owner's unfinished jobs; finished ones are dropped from its set on the way."""
+    key = _active_key(keys, owner)
+    ids = sorted(redis.smembers(key))
+    if not ids:
+        return 0
+    with redis.pipeline(transaction=False) as pipe:
+        for job_id in ids:
+            pipe.hget(keys.job(job_id), "status")
+        statuses = pipe.execute()
+    done = [i for i, s in zip(ids, statuses, strict=True) if s is None or s in FINAL_STATUSES]
+    if done:
+        redis.srem(key, *done)
+    return len(ids) - len(done)
+
+
+def reserve_jobs(redis: Redis, keys: Keys, owner: str, wanted: int, cap: int) -> None:
+    """429 unless the owner may have ``wanted`` more unfinished jobs."""
+    active = active_jobs(redis, keys, owner)
+    if active + wanted > cap:
+        message = f"{active} unfinished jobs; at most {cap} at a time (wanted {wanted} more)"
+        raise ApiError(429, "too_many_active_jobs", message, {"Retry-After": "10"})
+
+
+def track_jobs(redis: Redis, keys: Keys, owner: str, ids: list[str]) -> None:
+    if ids:
+        redis.sadd(_active_key(keys, owner), *ids)
