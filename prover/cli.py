@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from prover.cli_data import add_commands as add_data_commands
 from prover.dojo.cli import add_commands as add_dojo_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
@@ -146,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-baseline", action="store_true", help="skip the closing-tactics baseline"
     )
     search_bench.set_defaults(run=_bench_search)
+    add_data_commands(sub)
     return parser
 
 

@@ -1,0 +1,285 @@
+"""Views of the feedback records: what one row of each exported table is.
+
+A view takes records one at a time and yields ``(split, row)`` pairs, the split chosen by
+theorem so that no theorem is in two splits. ``sft`` and ``raw`` keep nothing but a
+de-duplication digest per row; ``preferences`` and ``leandojo`` group per job and emit at
+the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from prover.data.sources import ExportError, Record
+from prover.generate.prompt import render_prompt
+from prover.search.best_first import normalize_state
+
+SPLITS = ("train", "validation", "test")
+Row = dict[str, Any]
+Emitted = Iterator[tuple[str, Row]]
+
+PROGRESS = frozenset({"open", "proved"})
+NEGATIVE = frozenset({"failed", "timeout", "rejected"})
+
+
+@dataclass(frozen=True)
+class Splitter:
+    """Assigns a theorem to a split by a seeded hash of its statement."""
+
+    seed: int = 0
+    ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+
+    def __post_init__(self) -> None:
+        if len(self.ratios) != 3 or min(self.ratios) < 0 or abs(sum(self.ratios) - 1) > 1e-6:
+            raise ExportError(f"split ratios must be three shares summing to 1, not {self.ratios}")
+
+    def split(self, statement: str) -> str:
+        text = f"{self.seed}\0{normalize_state(statement)}"
+        point = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
+        train, validation, _ = self.ratios
+        if point < train:
+            return "train"
+        return "validation" if point < train + validation else "test"
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=16).digest()
+
+
+def _meta(record: Record) -> Row:
+    return {
+        "theorem": record.get("theorem", ""),
+        "statement": record["statement"],
+        "label": record.get("label", ""),
+        "job": record["job"],
+    }
+
+
+def _is_step(record: Record) -> bool:
+    return record["kind"] == "step" and isinstance(record.get("state_before"), str)
+
+
+class View:
+    """Turns records into rows; subclasses define :meth:`add` and maybe :meth:`finish`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, splitter: Splitter) -> None:
+        self.splitter = splitter
+        self._seen: set[bytes] = set()
+
+    def add(self, record: Record) -> Emitted:
+        raise NotImplementedError
+
+    def finish(self) -> Emitted:
+        return iter(())
+
+    def _first(self, *key: str) -> bool:
+        """True the first time a row key is met: identical rows are written once."""
+        digest = _digest(*key)
+        if digest in self._seen:
+            return False
+        self._seen.add(digest)
+        return True
+
+
+class SftView(View):
+    """(state, tactic) from steps on found proofs; with ``progress``, every step that left
+    the proof better off (verdict ``open`` or ``proved``)."""
+
+    name = "sft"
+
+    def __init__(self, splitter: Splitter, progress: bool = False) -> None:
+        super().__init__(splitter)
+        self.progress = progress
+
+    def add(self, record: Record) -> Emitted:
+        if not _is_step(record):
+            return
+        wanted = record.get("on_proof") or (self.progress and record["verdict"] in PROGRESS)
+        state, tactic = record["state_before"], record["tactic"]
+        if not wanted or not self._first(normalize_state(state), tactic):
+            return
+        row = {
+            "state": state,
+            "tactic": tactic,
+            "prompt": render_prompt(state),
+            "verdict": record["verdict"],
+            "on_proof": bool(record.get("on_proof")),
+            "model": record.get("model", ""),
+            "id": record["id"],
+            **_meta(record),
+        }
+        yield self.splitter.split(record["statement"]), row
+
+
+class RawView(View):
+    """Every record as it was recorded (de-duplicated by ``id`` before it gets here)."""
+
+    name = "raw"
+
+    def add(self, record: Record) -> Emitted:
+        yield self.splitter.split(record["statement"]), record
+
+
+@dataclass
+class _State:
+    """The tactics tried on one state of one job, sorted into good and bad."""
+
+    state: str
+    meta: Row
+    good: dict[str, tuple[int, str]] = field(default_factory=dict)  # tactic -> (rank, verdict)
+    bad: dict[str, str] = field(default_factory=dict)  # tactic -> verdict
+
+
+def _rank(record: Record) -> int | None:
+    """How good a tactic was on its state (lower is better), or None if it was not."""
+    if record.get("on_proof"):
+        return 0
+    return {"proved": 1, "open": 2}.get(record["verdict"])
+
+
+class PreferencesView(View):
+    """(state, chosen, rejected): siblings of one job, one tactic that proved or made
+    progress and one that failed, timed out or was rejected. Each rejected tactic is paired
+    with the best chosen one (on the proof, then proved, then open)."""
+
+    name = "preferences"
+
+    def __init__(self, splitter: Splitter) -> None:
+        super().__init__(splitter)
+        self.states: dict[tuple[str, str], _State] = {}
+
+    def add(self, record: Record) -> Emitted:
+        if not _is_step(record):
+            return iter(())
+        key = (record["job"], normalize_state(record["state_before"]))
+        group = self.states.get(key)
+        if group is None:
+            group = self.states[key] = _State(record["state_before"], _meta(record))
+        tactic, rank = record["tactic"], _rank(record)
+        if rank is not None:
+            if tactic not in group.good or rank < group.good[tactic][0]:
+                group.good[tactic] = (rank, record["verdict"])
+        elif record["verdict"] in NEGATIVE:
+            group.bad.setdefault(tactic, record["verdict"])
+        return iter(())
+
+    def finish(self) -> Emitted:
+        for group in self.states.values():
+            yield from self._pairs(group)
+        self.states.clear()
+
+    def _pairs(self, group: _State) -> Emitted:
+        if not group.good:
+            return
+        chosen = min(group.good, key=lambda t: group.good[t][0])
+        split = self.splitter.split(group.meta["statement"])
+        for rejected, verdict in group.bad.items():
+            if rejected in group.good:
+                continue  # judged both ways (e.g. a timeout, then open): not a clean pair
+            if not self._first(normalize_state(group.state), chosen, rejected):
+                continue
+            yield (
+                split,
+                {
+                    "state": group.state,
+                    "prompt": render_prompt(group.state),
+                    "chosen": chosen,
+                    "rejected": rejected,
+                    "chosen_verdict": group.good[chosen][1],
+                    "rejected_verdict": verdict,
+                    **group.meta,
+                },
+            )
+
+
+class LeanDojoView(View):
+    """One LeanDojo Benchmark 4 theorem object per proved theorem (the shortest proof when
+    several jobs proved it), built from the steps on the proof."""
+
+    name = "leandojo"
+
+    def __init__(self, splitter: Splitter) -> None:
+        super().__init__(splitter)
+        self.proofs: dict[str, dict[int, Record]] = {}  # job -> steps by prefix length
+
+    def add(self, record: Record) -> Emitted:
+        if record.get("job_status") == "proved" and record.get("on_proof") and _is_step(record):
+            steps = self.proofs.setdefault(record["job"], {})
+            steps.setdefault(len(record.get("tactics") or ()), record)
+        return iter(())
+
+    def finish(self) -> Emitted:
+        best: dict[str, list[Record]] = {}
+        for steps in self.proofs.values():
+            chain = _chain(steps)
+            if chain is None:
+                continue
+            key = normalize_state(chain[0]["statement"])
+            if key not in best or len(chain) < len(best[key]):
+                best[key] = chain
+        self.proofs.clear()
+        for chain in best.values():
+            yield self.splitter.split(chain[0]["statement"]), _leandojo(chain)
+
+
+def _chain(steps: dict[int, Record]) -> list[Record] | None:
+    """The proof's steps in order, or None when one is missing or the last does not close."""
+    chain = [steps.get(n) for n in range(1, len(steps) + 1)]
+    if any(step is None for step in chain):
+        return None
+    complete = [step for step in chain if step is not None]
+    return complete if complete and complete[-1]["verdict"] == "proved" else None
+
+
+def _leandojo(chain: list[Record]) -> Row:
+    first = chain[0]
+    traced = []
+    for step in chain:
+        tactic = step["tactic"]
+        after = step.get("state_after") if step["verdict"] == "open" else None
+        traced.append(
+            {
+                "tactic": tactic,
+                "annotated_tactic": [tactic, []],
+                "state_before": step["state_before"],
+                "state_after": after or "no goals",
+            }
+        )
+    return {
+        "url": "",
+        "commit": "",
+        "file_path": first.get("label", ""),
+        "full_name": first.get("theorem", ""),
+        "theorem_statement": first["statement"],
+        "start": [0, 0],
+        "end": [0, 0],
+        "traced_tactics": traced,
+    }
+
+
+VIEWS: dict[str, type[View]] = {
+    v.name: v for v in (SftView, PreferencesView, RawView, LeanDojoView)
+}
+
+
+def make_view(name: str, splitter: Splitter, progress: bool) -> View:
+    if name not in VIEWS:
+        raise ExportError(f"unknown view {name!r}; one of {', '.join(VIEWS)}")
+    return SftView(splitter, progress) if name == "sft" else VIEWS[name](splitter)
+
+
+def emit_all(views: Iterable[View], records: Iterable[Record]) -> Iterator[tuple[str, str, Row]]:
+    """``(view, split, row)`` for every row of every view, in one pass over the records."""
+    views = list(views)
+    for record in records:
+        for view in views:
+            for split, row in view.add(record):
+                yield view.name, split, row
+    for view in views:
+        for split, row in view.finish():
+            yield view.name, split, row
