@@ -15,3 +15,5 @@ if ! command -v chromium >/dev/null; then
 fi
 python3 -m pip install --quiet --disable-pip-version-check playwright
 prover setup
+# The main job on the embedded defaults: a proof search (private redis-server, embedded Lean).
+prover prove "theorem demo (p q : Prop) (hp : p) (hq : q) : q ∧ p"
