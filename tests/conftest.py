@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from prover.lean.runtime import install
 from prover.lean.verifier import Verifier
-from prover.queue.connect import Redis, connect
+from prover.queue.connect import Redis
 from prover.queue.keys import Keys
 from prover.settings import LeanSettings, RedisSettings
+from tests.apiserver import REDIS_URL, redis_prefix
 
 BACKENDS = ["wasm", "native"]
 
@@ -39,19 +38,11 @@ def settings_for() -> object:
     return _settings
 
 
-REDIS_URL = os.environ.get("PROVER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
 @pytest.fixture
 def redis_keys() -> Iterator[tuple[Redis, Keys]]:
     """The real Redis, under a key prefix of this test's own; its keys are removed after."""
-    redis = connect(REDIS_URL)
-    keys = Keys(f"prover-test-{uuid.uuid4().hex[:12]}")
-    try:
-        yield redis, keys
-    finally:
-        for key in redis.scan_iter(f"{keys.prefix}:*", count=1000):
-            redis.delete(key)
+    with redis_prefix() as env:
+        yield env
 
 
 @pytest.fixture
