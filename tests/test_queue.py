@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,6 +113,24 @@ def test_the_embedded_server_serves_then_goes() -> None:
         assert client.set("k", "v") and client.get("k") == "v"
     with pytest.raises(RedisUnavailable):
         connect(url)
+
+
+def test_the_embedded_server_dies_with_a_killed_parent() -> None:
+    code = "from prover.queue.connect import embedded_redis as e\nimport time\n"
+    code += "with e() as url:\n    print(url, flush=True)\n    time.sleep(60)\n"
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    url = parent.stdout.readline().strip()
+    connect(url)
+    parent.kill()
+    parent.wait()
+    for _ in range(50):
+        try:
+            connect(url)
+        except RedisUnavailable:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"redis-server at {url} outlived its killed parent")
 
 
 def test_workers_and_status_need_a_reachable_redis(redis_keys: Env) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -17,6 +20,9 @@ from redis import Redis
 from prover.settings import RedisSettings
 
 __all__ = ["Redis", "RedisUnavailable", "connect", "embedded_redis", "ensure_group"]
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class RedisUnavailable(RuntimeError):
@@ -46,7 +52,9 @@ def embedded_redis() -> Iterator[str]:
         sock = Path(tmp) / "redis.sock"
         args = [binary, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
         args += ["--save", "", "--appendonly", "no", "--dir", tmp]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+        )
         try:
             url = f"unix://{sock}"
             _wait_for(url, proc)
@@ -57,6 +65,14 @@ def embedded_redis() -> Iterator[str]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _die_with_parent() -> None:
+    """In the child: be sent SIGTERM when the parent dies, even by SIGKILL (Linux), so a
+    killed run leaves no redis-server behind."""
+    # Elsewhere than Linux the context manager still stops it on a normal exit.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
