@@ -154,10 +154,9 @@ class _Step:
         return None
 
     def _next_round(self) -> None:
-        reason = self._over_budget()
         ids = self.pipe.zrange(self.keys.frontier(self.job_id), 0, self.budget.nodes_per_round - 1)
-        if reason is None and not ids:
-            reason = "no open state left to expand"
+        # An empty frontier is a failure whatever the budget says: nothing was left to try.
+        reason = self._over_budget() if ids else "no open state left to expand"
         if reason is not None:
             self.pipe.multi()
             self._finish("exhausted" if ids else "failed", reason=reason)
