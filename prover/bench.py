@@ -156,16 +156,7 @@ def bench_search(
     """Best-first search on every theorem of a set, all submitted at once."""
     lean = local.lean
     theorems = [a.theorem for a in theorems_from_file(source, lean.max_input_bytes)]
-    specs = [
-        JobSpec(
-            statement=t.statement,
-            preamble=t.preamble,
-            imports=list(t.imports),
-            budget=budget,
-            label=label,
-        )
-        for t in theorems
-    ]
+    specs = [JobSpec.of(t, budget, label) for t in theorems]
     if not as_json:
         print(f"machine: {machine()}; {len(specs)} theorems from {label}; budget: {budget}")
     run = run_locally(specs, local, None if as_json else progress_printer())

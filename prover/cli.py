@@ -262,10 +262,7 @@ def _prove(args: argparse.Namespace) -> int:
     else:
         theorems = [Theorem.parse(args.target, args.preamble, limit=settings.max_input_bytes)]
     budget = _budget(args)
-    specs = [
-        JobSpec(statement=t.statement, preamble=t.preamble, imports=list(t.imports), budget=budget)
-        for t in theorems
-    ]
+    specs = [JobSpec.of(t, budget) for t in theorems]
     run = run_locally(
         specs, LocalSettings(lean=settings), None if args.json else progress_printer()
     )

@@ -58,6 +58,17 @@ class JobSpec(BaseModel):
     generator: GeneratorChoice = Field(default_factory=GeneratorChoice)
     label: str = Field(default="", max_length=200, description="e.g. the theorem set's name")
 
+    @classmethod
+    def of(cls, theorem: Theorem, budget: Budget, label: str = "") -> JobSpec:
+        """The job that proves a parsed theorem (from a theorem set, say)."""
+        return cls(
+            statement=theorem.statement,
+            preamble=theorem.preamble,
+            imports=list(theorem.imports),
+            budget=budget,
+            label=label,
+        )
+
     def theorem(self, limit: int = 100_000) -> Theorem:
         """The parsed theorem; raises ``InputError`` (``Forbidden``) for bad input."""
         theorem = Theorem.parse(self.statement, self.preamble, tuple(self.imports), limit=limit)
@@ -147,6 +158,7 @@ class JobQueue:
                 set_status(pipe, self.keys, job_id, status, "cancelled")
                 pipe.hset(key, mapping={"reason": "cancelled", "finished": repr(time.time())})
                 pipe.hset(key, "round", "")
+                pipe.delete(self.keys.frontier(job_id), self.keys.results(job_id))
                 emit(pipe, self.keys, job_id, "finished", {"status": "cancelled"})
                 pipe.execute()
         return self.get(job_id)

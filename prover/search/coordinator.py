@@ -107,7 +107,6 @@ class Coordinator:
             return
         if status is not None:
             record_job(self.redis, self.keys, job_id)
-            self.redis.delete(self.keys.frontier(job_id), self.keys.results(job_id))
         entry_id = self.held.pop(job_id)
         self.redis.xack(self.keys.job_queue, COORDINATORS, entry_id)
         self.finished += 1
