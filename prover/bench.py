@@ -58,39 +58,51 @@ def one_tactic_attempts(n: int, salt: int = 0) -> list[Attempt]:
     return out
 
 
-def bench_verifier(settings: LeanSettings, sizes: list[int], batches: int) -> None:
-    """Fixed cost per process, then a sustained stream per batch size."""
-    print(f"machine: {machine()}; backend: {settings.backend}; processes: {settings.processes}")
-    cold = settings.model_copy(update={"processes": 1, "prewarm": False})
-    with Verifier(cold) as verifier:
+def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
+    """Start-up apart; then ``single`` checks one at a time (latency through the Python
+    API) and ``attempts`` checks kept in flight on every REPL (throughput), on a warm pool."""
+    print(f"machine: {machine()}; backend: {settings.backend}; REPLs: {settings.processes}")
+    with Verifier(settings.model_copy(update={"spares": 0})) as verifier:
         begin = time.monotonic()
-        verifier.check(one_tactic_attempts(1))
-        fixed = time.monotonic() - begin
-    print(f"fixed cost per Lean process (cold start, 1 attempt): {fixed:.1f} s")
-    print("batch  attempts  wall_s  attempts/s  processes  peak_rss_mb  proved")
-    for size in sizes:
-        _stream(settings, size, batches)
-
-
-def _stream(settings: LeanSettings, size: int, batches: int) -> None:
-    """``batches`` batches of ``size``, run ``processes`` at a time, start-up included."""
-    tuned = settings.model_copy(update={"max_attempts_per_process": size})
-    rounds = max(1, batches // settings.processes)
-    with Verifier(tuned) as verifier:
-        verifier.pool.fill()
-        begin = time.monotonic()
-        proved = total = 0
-        for r in range(rounds):
-            attempts = one_tactic_attempts(size * settings.processes, salt=r)
-            verdicts = verifier.check(attempts)
-            total += len(verdicts)
-            proved += sum(v.status == "proved" for v in verdicts)
-        wall = time.monotonic() - begin
+        verifier.prewarm()
         print(
-            f"{size:5d}  {total:8d}  {wall:6.1f}  {total / wall:10.2f}  "
-            f"{verifier.pool.started:9d}  {verifier.peak_rss_mb:11.0f}  {proved:6d}",
+            f"start-up (imports, warm-up), REPLs started together: "
+            f"{time.monotonic() - begin:.1f} s",
             flush=True,
         )
+        one = [_timed(verifier, a) for a in one_tactic_attempts(single, salt=1)]
+        print(
+            f"one check at a time: {single} checks, p50 {_pct(one, 50) * 1000:.0f} ms, "
+            f"p99 {_pct(one, 99) * 1000:.0f} ms, max {max(one) * 1000:.0f} ms",
+            flush=True,
+        )
+        begin = time.monotonic()
+        verdicts = verifier.check(one_tactic_attempts(attempts))
+        wall = time.monotonic() - begin
+        proved = sum(v.status == "proved" for v in verdicts)
+        lean = sorted(v.time_s for v in verdicts)
+        print(
+            f"sustained: {attempts} checks in {wall:.1f} s = {attempts / wall:.1f} checks/s; "
+            f"Lean's own time p50 {_pct(lean, 50) * 1000:.0f} ms, "
+            f"p99 {_pct(lean, 99) * 1000:.0f} ms; {proved} proved",
+            flush=True,
+        )
+        print(
+            f"REPL processes started: {verifier.pool.started}; "
+            f"peak RSS per REPL: {verifier.pool.peak_rss_mb:.0f} MB",
+            flush=True,
+        )
+
+
+def _timed(verifier: Verifier, attempt: Attempt) -> float:
+    begin = time.monotonic()
+    verifier.check([attempt])
+    return time.monotonic() - begin
+
+
+def _pct(values: list[float], p: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, len(ordered) * p // 100)] if ordered else 0.0
 
 
 CLOSING_TACTICS = ("omega", "simp", "decide", "grind", "simp_all")
@@ -109,7 +121,7 @@ def bench_closing(
     print(
         f"{result.attempts} attempts in {result.wall_s:.1f} s "
         f"({result.attempts / result.wall_s:.2f} attempts/s), "
-        f"{result.lean_runs} Lean runs, peak RSS {result.peak_rss_mb:.0f} MB"
+        f"{result.lean_runs} REPLs started, peak RSS {result.peak_rss_mb:.0f} MB"
     )
 
 
@@ -129,11 +141,11 @@ def closing_baseline(
     """The baseline a search must beat: each closing tactic once, no search."""
     attempts = [Attempt.whole(t, f"by {tac}") for tac in tactics for t in theorems]
     with Verifier(settings) as verifier:
-        verifier.pool.fill()
+        verifier.prewarm()
         begin = time.monotonic()
         verdicts = verifier.check(attempts)
         wall = time.monotonic() - begin
-        runs, peak = verifier.batches_run, verifier.peak_rss_mb
+        runs, peak = verifier.pool.started, verifier.pool.peak_rss_mb
     n = len(theorems)
     by_tactic = {}
     for k, tactic in enumerate(tactics):

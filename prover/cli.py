@@ -119,10 +119,10 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks that print numbers")
     bench_sub = bench.add_subparsers(required=True, metavar="WHAT")
-    verifier = bench_sub.add_parser("verifier", help="attempts per second of the verifier")
-    verifier.add_argument("--sizes", default="1,10,40", help="batch sizes, comma-separated")
-    verifier.add_argument("--batches", type=int, default=4, help="batches per size in the stream")
-    verifier.add_argument("--processes", type=int, help="Lean processes (default: settings)")
+    verifier = bench_sub.add_parser("verifier", help="start-up, latency and checks per second")
+    verifier.add_argument("--attempts", type=int, default=5000, help="checks in the stream")
+    verifier.add_argument("--single", type=int, default=200, help="checks one at a time")
+    verifier.add_argument("--processes", type=int, help="Lean REPLs (default: settings)")
     verifier.set_defaults(run=_bench_verifier)
     generator = bench_sub.add_parser("generator", help="proposals per second per backend")
     generator.add_argument("--states", type=int, default=16, help="states per batch")
@@ -191,7 +191,7 @@ def _setup(args: argparse.Namespace) -> int:
         return 0
     print(f"checking a demo proof: {DEMO_STATEMENT} := {DEMO_PROOF}")
     theorem = Theorem.parse(DEMO_STATEMENT)
-    with make_verifier(settings.model_copy(update={"processes": 1, "prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"processes": 1, "spares": 0})) as verifier:
         verdict = verifier.check([Attempt.whole(theorem, DEMO_PROOF)])[0]
     print(describe(verdict))
     return 0 if verdict.status == "proved" else 1
@@ -212,7 +212,7 @@ def _check(args: argparse.Namespace) -> int:
             raise CliError("--statement needs --proof (the text after `:=`)")
         theorem = Theorem.parse(args.statement, args.preamble, limit=limit)
         attempts = [Attempt.whole(theorem, args.proof, limit=limit)]
-    with make_verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"spares": 0})) as verifier:
         verdicts = verifier.check(attempts)
     for attempt, verdict in zip(attempts, verdicts, strict=True):
         _print_verdict(attempt.theorem.name, verdict, args.json)
@@ -230,7 +230,7 @@ def _check_batch(args: argparse.Namespace, settings: LeanSettings) -> int:
         except InputError as err:
             parsed.append(Rejected("input", f"line {n}: {err}"))
     attempts = [p for p in parsed if isinstance(p, Attempt)]
-    with make_verifier(settings.model_copy(update={"prewarm": False})) as verifier:
+    with make_verifier(settings.model_copy(update={"spares": 0})) as verifier:
         results = iter(verifier.check(attempts) if attempts else [])
     verdicts = [p if not isinstance(p, Attempt) else next(results) for p in parsed]
     for k, verdict in enumerate(verdicts, 1):
@@ -377,9 +377,10 @@ def _serve_generator(args: argparse.Namespace) -> int:
 def _bench_verifier(args: argparse.Namespace) -> int:
     from prover.bench import bench_verifier
 
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.attempts < 1 or args.single < 1:
+        raise CliError("--attempts and --single must be at least 1")
     overrides = {"processes": args.processes} if args.processes else {}
-    bench_verifier(_settings(args, **overrides), sizes, args.batches)
+    bench_verifier(_settings(args, **overrides), args.attempts, args.single)
     return 0
 
 

@@ -28,37 +28,36 @@ class LeanSettings(BaseSettings):
     processes: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=1,
-        description="Lean processes run in parallel (and kept pre-warmed).",
+        description="Lean REPL processes checking attempts at once.",
+    )
+    spares: int = Field(
+        default=1, ge=0, description="REPL processes started ahead, to replace one at no wait."
+    )
+    max_imports: int = Field(
+        default=4, ge=1, description="Distinct import lists with REPL processes kept open."
+    )
+    max_requests_per_process: int = Field(
+        default=2000, ge=1, description="A REPL process is replaced after this many attempts."
     )
     threads: int = Field(
         default=1, ge=1, description="Lean's worker threads per process (`lean -j`)."
     )
-    max_attempts_per_process: int = Field(
-        default=100, ge=1, description="Attempts checked by one Lean process."
-    )
     max_rss_mb: int = Field(
-        default=8192, ge=256, description="A Lean process above this resident memory is killed."
+        default=8192, ge=256, description="A Lean process above this resident memory is replaced."
     )
     attempt_timeout_s: float = Field(
-        default=20.0, gt=0, description="Wall-clock time allowed for one slow attempt."
-    )
-    batch_seconds_per_attempt: float = Field(
-        default=1.0,
-        gt=0,
-        description="Wall-clock time a batch may take per attempt on average before it is "
-        "killed and split (a lone attempt gets attempt_timeout_s).",
+        default=20.0, gt=0, description="Wall-clock time allowed for one attempt."
     )
     startup_timeout_s: float = Field(
-        default=60.0, gt=0, description="Wall-clock time allowed for start-up and imports."
+        default=300.0,
+        gt=0,
+        description="Wall-clock time allowed for a REPL's start: imports, preamble, warm-up.",
     )
     max_heartbeats: int = Field(
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
     )
     max_input_bytes: int = Field(
         default=100_000, ge=100, description="Largest statement, preamble or proof accepted."
-    )
-    prewarm: bool = Field(
-        default=True, description="Keep started processes waiting for their next batch."
     )
     native_lean: str = Field(default="lean", description="The native `lean` executable.")
     native_project: Path | None = Field(
@@ -117,7 +116,7 @@ class RedisSettings(BaseSettings):
         default=3, ge=1, description="A task that took down this many workers is `crashed`."
     )
     linger_s: float = Field(
-        default=0.5, ge=0, description="A verifier waits this long to gather a bigger batch."
+        default=0.0, ge=0, description="A verifier waits this long to gather a bigger batch."
     )
     poll_s: float = Field(default=0.2, gt=0, description="Idle coordinators poll this often.")
 

@@ -100,7 +100,7 @@ def test_a_task_that_killed_its_workers_is_crashed_not_retried(
     for dead in ("dead-2", "dead-3"):  # each claim counts one more delivery
         redis.xclaim(keys.tasks, VERIFIERS, dead, 0, [entry_id])
     settings = redis_settings(keys, claim_idle_s=0.001, max_deliveries=3)
-    worker = VerifyWorker(redis, keys, settings, Verifier(LeanSettings(prewarm=False)), "w")
+    worker = VerifyWorker(redis, keys, settings, Verifier(LeanSettings(spares=0)), "w")
     assert worker.step(block_ms=10) == 1
     (verdict,) = decode_results(redis.lrange(keys.results("job"), 0, -1)).values()
     assert verdict.status == "crashed" and "4 verifier workers" in verdict.reason

