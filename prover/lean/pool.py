@@ -35,6 +35,7 @@ class ReplPool:
         self._spare_imports: Imports = ()
         self._closed = False
         self.started = 0
+        self.retired = 0
         self.peak_rss_mb = 0.0
 
     # Handing out and taking back.
@@ -71,6 +72,7 @@ class ReplPool:
         with self._lock:
             self._busy -= 1
             if retire or self._closed or not repl.opened:
+                self.retired += 1
                 repl.kill()
             else:
                 self._idle.setdefault(repl.imports, []).append(repl)

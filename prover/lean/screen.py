@@ -1,8 +1,8 @@
 """Screening of user text before it reaches Lean: the constructs a proof may not use.
 
-Lean's own axiom report is the final word on every ``proved``; this screen exists so
-that one attempt cannot change how Lean reads its neighbours in a batch (a stray
-``end``, an unclosed comment, ``#exit``) and so that a rejection names its reason.
+Lean's own report in the REPL is the final word on every ``proved``, and the REPL keeps
+attempts apart by construction; this screen is a fast first filter whose rejections
+name their reason (a stray ``end``, an unclosed comment, ``#exit``, ``sorry``).
 """
 
 from __future__ import annotations
