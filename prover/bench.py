@@ -180,6 +180,7 @@ def bench_search(
         "proved": proved,
         "total": len(run.jobs),
         "wall_s": round(run.wall_s, 1),
+        "startup_s": round(run.startup_s, 1),
         "mean_time_s": round(sum(j.time_s or 0 for j in run.jobs) / n, 2),
         "mean_verifier_calls": round(sum(j.verifier_calls for j in run.jobs) / n, 1),
         "feedback_records": run.feedback_records,

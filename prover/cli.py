@@ -268,6 +268,8 @@ def _prove(args: argparse.Namespace) -> int:
     )
     for job in run.jobs:
         print_job(job, args.json)
+    if not args.json:
+        print(f"start-up (Lean REPLs) {run.startup_s:.1f} s, search {run.wall_s:.1f} s")
     return 0 if all(job.status == "proved" for job in run.jobs) else 1
 
 

@@ -68,7 +68,9 @@ def test_a_job_survives_a_verifier_worker_killed_mid_task(
     redis, keys = redis_keys
     settings = redis_settings(keys)
     queue = JobQueue(redis, keys)
-    job_id = queue.submit(spec("l2_and_swap"))
+    # Imports of its own: the worker's warm REPL (no imports) cannot serve it, so it holds
+    # the task for a REPL's whole start (tens of seconds), when it is killed.
+    job_id = queue.submit(spec("l2_and_swap").model_copy(update={"imports": ["Init"]}))
     coordinator = Coordinator(redis, keys, settings, GeneratorSettings(), "search-test")
 
     def doomed_holds() -> list[str]:
@@ -78,7 +80,7 @@ def test_a_job_survives_a_verifier_worker_killed_mid_task(
         with prover_process(settings, "worker", "verify", "--name", "doomed") as doomed:
             wait_until("the worker to hold tasks", lambda: bool(doomed_holds()))
             taken = doomed_holds()
-            time.sleep(1.0)  # Lean is now working on them
+            time.sleep(1.0)  # Lean is now starting a REPL for them
             os.killpg(doomed.pid, signal.SIGKILL)
             doomed.wait(timeout=30)
         assert doomed_holds() == taken  # unacknowledged: nobody has their verdicts yet

@@ -34,8 +34,9 @@ class LocalSettings:
 @dataclass
 class LocalRun:
     jobs: list[JobInfo]
-    wall_s: float
+    wall_s: float  # from submission to the last job finished, start-up excluded
     feedback_records: int
+    startup_s: float = 0.0  # Lean REPLs loading their imports and warming up
 
 
 def run_locally(
@@ -48,14 +49,18 @@ def run_locally(
     with redis_for_run(settings.redis) as redis:
         keys = Keys(settings.redis.prefix)
         queue = JobQueue(redis, keys)
+        workers = Workers(redis, keys, settings, len(specs))
+        started = time.monotonic()
+        workers.verifier.prewarm()
+        startup_s = time.monotonic() - started
         ids = [queue.submit(spec, settings.lean.max_input_bytes) for spec in specs]
         begin = time.monotonic()
-        with Workers(redis, keys, settings, len(ids)) as workers:
+        with workers:
             jobs = _wait(queue, ids, workers, progress, every_s, begin)
         writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
         flush(redis, keys, writer, worker_name("flush"))  # what the coordinator left
         records = sum(int(redis.hget(keys.job(i), "recorded") or 0) for i in ids)
-        return LocalRun(jobs, time.monotonic() - begin, records)
+        return LocalRun(jobs, time.monotonic() - begin, records, startup_s)
 
 
 def _wait(
