@@ -62,7 +62,7 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
     """Start-up apart; then ``single`` checks one at a time (latency through the Python
     API) and ``attempts`` checks kept in flight on every REPL (throughput), on a warm pool."""
     print(f"machine: {machine()}; backend: {settings.backend}; REPLs: {settings.processes}")
-    with Verifier(settings.model_copy(update={"spares": 0})) as verifier:
+    with Verifier(settings) as verifier:
         begin = time.monotonic()
         verifier.prewarm()
         print(
@@ -88,7 +88,8 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
             flush=True,
         )
         print(
-            f"REPL processes started: {verifier.pool.started}; "
+            f"REPL processes started: {verifier.pool.started}, "
+            f"retired: {verifier.pool.retired}; "
             f"peak RSS per REPL: {verifier.pool.peak_rss_mb:.0f} MB",
             flush=True,
         )

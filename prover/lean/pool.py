@@ -47,13 +47,15 @@ class ReplPool:
                 raise ImportsFailed(self._failed[imports])
             idle = self._idle.get(imports)
             if idle:
-                self._idle.move_to_end(imports)
                 self._busy += 1
-                return idle.pop()
-            repl = self._take_spare(imports)
+                warm = idle.pop()
+                if not idle:  # only imports with idle processes stay listed
+                    del self._idle[imports]
+                return warm
+            spare = self._take_spare(imports)
             self._busy += 1
         try:
-            return self._open(repl or self._start(imports), imports)
+            return self._open(spare or self._start(imports), imports)
         except BaseException:
             with self._lock:
                 self._busy -= 1
