@@ -79,7 +79,7 @@ class ReplPool:
             else:
                 self._idle.setdefault(repl.imports, []).append(repl)
                 self._idle.move_to_end(repl.imports)
-                self._evict_headers()
+                self._evict_imports()
         self._refill_spares()
 
     def prewarm(self, imports: Imports = NO_IMPORTS) -> None:
@@ -105,10 +105,6 @@ class ReplPool:
             self._spares.clear()
         for repl in repls:
             repl.kill()
-
-    def alive(self) -> int:
-        with self._lock:
-            return self._busy + len(self._spares) + sum(len(r) for r in self._idle.values())
 
     # Inside.
 
@@ -165,7 +161,7 @@ class ReplPool:
     def _count(self) -> int:
         return self._busy + len(self._spares) + sum(len(r) for r in self._idle.values())
 
-    def _evict_headers(self) -> None:
+    def _evict_imports(self) -> None:
         while len(self._idle) > self.settings.max_imports:
             _, repls = self._idle.popitem(last=False)
             for repl in repls:
