@@ -157,7 +157,7 @@ def _budget_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-verifier-calls", type=int, default=defaults.max_verifier_calls)
     parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
     parser.add_argument("--proposals", type=int, default=defaults.proposals_per_node)
-    parser.add_argument("--nodes-per-round", type=int, default=defaults.nodes_per_round)
+    parser.add_argument("--nodes-in-flight", type=int, default=defaults.nodes_in_flight)
 
 
 def _budget(args: argparse.Namespace) -> Budget:
@@ -167,7 +167,7 @@ def _budget(args: argparse.Namespace) -> Budget:
             max_verifier_calls=args.max_verifier_calls,
             max_seconds=args.max_seconds,
             proposals_per_node=args.proposals,
-            nodes_per_round=args.nodes_per_round,
+            nodes_in_flight=args.nodes_in_flight,
         )
     except ValidationError as err:
         raise CliError(f"bad budget: {_first_error(err)}") from None

@@ -118,7 +118,7 @@ class RedisSettings(BaseSettings):
     linger_s: float = Field(
         default=0.0, ge=0, description="A verifier waits this long to gather a bigger batch."
     )
-    poll_s: float = Field(default=0.2, gt=0, description="Idle coordinators poll this often.")
+    poll_s: float = Field(default=0.05, gt=0, description="Idle coordinators poll this often.")
 
 
 class FeedbackSettings(BaseSettings):

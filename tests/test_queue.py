@@ -94,6 +94,7 @@ def test_a_task_that_killed_its_workers_is_crashed_not_retried(
     redis, keys = redis_keys
     attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
     redis.xgroup_create(keys.tasks, VERIFIERS, id="0", mkstream=True)
+    redis.hset(keys.job("job"), "status", "running")
     redis.xadd(keys.tasks, Task("1.0", "job", attempt).fields())
     redis.xreadgroup(VERIFIERS, "dead-1", {keys.tasks: ">"})
     (entry_id, _), *_ = redis.xrange(keys.tasks)
@@ -105,6 +106,24 @@ def test_a_task_that_killed_its_workers_is_crashed_not_retried(
     (verdict,) = decode_results(redis.lrange(keys.results("job"), 0, -1)).values()
     assert verdict.status == "crashed" and "4 verifier workers" in verdict.reason
     assert redis.xpending(keys.tasks, VERIFIERS)["pending"] == 0
+
+
+def test_tasks_of_a_finished_job_are_dropped_unchecked(
+    redis_keys: Env, redis_settings: Callable[..., RedisSettings]
+) -> None:
+    """A search that ended (proved, cancelled) leaves tasks in the stream: no Lean for them."""
+    redis, keys = redis_keys
+    attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
+    redis.xgroup_create(keys.tasks, VERIFIERS, id="0", mkstream=True)
+    redis.hset(keys.job("done"), "status", "cancelled")
+    redis.xadd(keys.tasks, Task("7", "done", attempt).fields())
+    redis.xadd(keys.tasks, Task("8", "gone", attempt).fields())
+    verifier = Verifier(LeanSettings(spares=0))
+    worker = VerifyWorker(redis, keys, redis_settings(keys), verifier, "w")
+    assert worker.step(block_ms=10) == 2
+    assert redis.llen(keys.results("done")) == redis.llen(keys.results("gone")) == 0
+    assert redis.xlen(keys.tasks) == redis.xpending(keys.tasks, VERIFIERS)["pending"] == 0
+    assert verifier.pool.started == 0  # no Lean was started for them
 
 
 def test_the_embedded_server_serves_then_goes() -> None:

@@ -115,7 +115,10 @@ def test_searches_end_with_the_right_status_and_record_everything(
 
     records = flush(redis, keys, RotatingJsonl(tmp_path, 2**20), "flush-test")
     rows = [json.loads(line) for f in tmp_path.glob("*.jsonl") for line in f.open()]
-    assert records == len(rows) == sum(j.verifier_calls for j in (proved, exhausted, error)) - 3
+    # Tasks still in flight when a proof is confirmed are dropped, so the proved job
+    # records what its tree holds; the others ended only once every verdict was in.
+    assert records == len(rows) == len(tree["edges"]) + exhausted.verifier_calls - 1
+    assert error.verifier_calls == 1 and proved.verifier_calls >= len(tree["edges"]) + 1
     on_proof = [r for r in rows if r["on_proof"] and r["kind"] == "step"]
     assert [r["tactic"] for r in sorted(on_proof, key=lambda r: len(r["tactics"]))] == (
         proved.tactics

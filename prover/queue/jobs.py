@@ -33,7 +33,9 @@ class Budget(BaseModel):
     max_verifier_calls: int = Field(default=1000, ge=1, le=1_000_000)
     max_seconds: float = Field(default=600.0, gt=0, le=7 * 86400)
     proposals_per_node: int = Field(default=16, ge=1, le=256)
-    nodes_per_round: int = Field(default=4, ge=1, le=64, description="Nodes expanded at once.")
+    nodes_in_flight: int = Field(
+        default=4, ge=1, le=64, description="Nodes whose tactics may be with the verifiers at once."
+    )
     length_penalty: float = Field(default=0.1, ge=0, description="Subtracted per step.")
 
 
@@ -157,8 +159,7 @@ class JobQueue:
                 pipe.multi()
                 set_status(pipe, self.keys, job_id, status, "cancelled")
                 pipe.hset(key, mapping={"reason": "cancelled", "finished": repr(time.time())})
-                pipe.hset(key, "round", "")
-                pipe.delete(self.keys.frontier(job_id), self.keys.results(job_id))
+                pipe.delete(*self.keys.search_keys(job_id))
                 emit(pipe, self.keys, job_id, "finished", {"status": "cancelled"})
                 pipe.execute()
         return self.get(job_id)

@@ -62,7 +62,7 @@ class Keys:
 
     # Per job.
     def job(self, job_id: str) -> str:
-        """Hash: spec, status, counters, proof, the round in flight."""
+        """Hash: spec, status, counters, proof, proved prefixes waiting to be confirmed."""
         return f"{self.base}:job:{job_id}"
 
     def frontier(self, job_id: str) -> str:
@@ -81,9 +81,17 @@ class Keys:
         """List: one JSON record per verified tactic (parent, tactic, verdict, child)."""
         return f"{self.base}:job:{job_id}:edges"
 
+    def pending(self, job_id: str) -> str:
+        """Hash: task id -> what the search sent it for (JSON), until its verdict is used."""
+        return f"{self.base}:job:{job_id}:pending"
+
     def results(self, job_id: str) -> str:
-        """List: verdicts of the round in flight, pushed by verifiers."""
+        """List: verdicts of pending tasks, pushed by verifiers, taken by the search."""
         return f"{self.base}:job:{job_id}:results"
+
+    def search_keys(self, job_id: str) -> list[str]:
+        """What only a running search needs: deleted when the job is final."""
+        return [self.frontier(job_id), self.pending(job_id), self.results(job_id)]
 
     def events(self, job_id: str) -> str:
         """Stream: the job's events, replayable (the pub/sub channel is live only)."""
@@ -96,6 +104,7 @@ class Keys:
             self.nodes(job_id),
             self.seen(job_id),
             self.edges(job_id),
+            self.pending(job_id),
             self.results(job_id),
             self.events(job_id),
         ]

@@ -22,7 +22,7 @@ from prover.lean.verifier import Verifier
 if TYPE_CHECKING:
     from prover.dojo.backend import DojoVerifier
 from prover.queue.connect import Redis, ensure_group
-from prover.queue.keys import VERIFIERS, Keys
+from prover.queue.keys import FINAL_STATUSES, VERIFIERS, Keys
 from prover.queue.tasks import Task, encode_result
 from prover.queue.workers import Registry
 from prover.settings import RedisSettings
@@ -110,12 +110,11 @@ class VerifyWorker:
     def _check(self, entries: list[Entry]) -> None:
         tasks: list[tuple[str, Task]] = []
         given: list[tuple[str, Task, Verdict]] = []
-        for entry_id, fields in entries:
-            try:
-                task = Task.from_fields(fields)
-            except (KeyError, ValueError) as err:
-                log.error("dropping malformed task %s: %s", entry_id, err)
-                self.redis.xack(self.keys.tasks, VERIFIERS, entry_id)
+        parsed = self._parse(entries)
+        finished = self._finished_jobs({task.job for _, task in parsed})
+        for entry_id, task in parsed:
+            if task.job in finished:  # its search ended while the task waited
+                self._drop(entry_id)
                 continue
             deliveries = self._deliveries(entry_id)
             if deliveries > self.settings.max_deliveries:
@@ -127,6 +126,28 @@ class VerifyWorker:
             verdicts = self.verifier.check([t.attempt for _, t in tasks]) if tasks else []
         done = [(i, t, v) for (i, t), v in zip(tasks, verdicts, strict=True)] + given
         self._deliver(done)
+
+    def _parse(self, entries: list[Entry]) -> list[tuple[str, Task]]:
+        parsed = []
+        for entry_id, fields in entries:
+            try:
+                parsed.append((entry_id, Task.from_fields(fields)))
+            except (KeyError, ValueError) as err:
+                log.error("dropping malformed task %s: %s", entry_id, err)
+                self._drop(entry_id)
+        return parsed
+
+    def _finished_jobs(self, jobs: set[str]) -> set[str]:
+        """Jobs among ``jobs`` that are final (or gone): their tasks need no verdict."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job in jobs:
+                pipe.hget(self.keys.job(job), "status")
+            statuses = pipe.execute()
+        return {j for j, s in zip(jobs, statuses, strict=True) if s is None or s in FINAL_STATUSES}
+
+    def _drop(self, entry_id: str) -> None:
+        self.redis.xack(self.keys.tasks, VERIFIERS, entry_id)
+        self.redis.xdel(self.keys.tasks, entry_id)
 
     def _deliveries(self, entry_id: str) -> int:
         info = self.redis.xpending_range(self.keys.tasks, VERIFIERS, entry_id, entry_id, 1)

@@ -1,15 +1,17 @@
-"""Best-first search over proof states, one job at a time, with its state in Redis.
+"""Best-first search over proof states, with each job's state in Redis.
 
 The priority of a node is the sum of the scores (log-probabilities) of the tactics on
-its path, minus a length penalty per step. A round expands the job's best few open
-nodes: their proposals go to the verifier workers as tactic prefixes from the theorem's
-start; an ``open`` verdict adds a child unless its goals were seen before (identical
-states are one node, which also cuts cycles); the best ``proved`` prefix is then checked
-again as a whole proof before the job is reported proved.
+its path, minus a length penalty per step. Expansion is continuous: whenever fewer than
+``nodes_in_flight`` of a job's nodes have tactics with the verifiers, the best open node
+is expanded (its proposals go to the verifier workers as tactic prefixes from the
+theorem's start), so no job waits for a whole round of verdicts. An ``open`` verdict adds
+a child unless its goals were seen before (identical states are one node, which also
+cuts cycles); ``proved`` prefixes are checked again as whole proofs, best first, before
+the job is reported proved.
 
-:meth:`JobSearch.advance` moves a job one step and writes everything it learnt in one
-Redis transaction, so a coordinator that dies at any point leaves a job that another
-(or the same one, restarted) picks up where it stood.
+:meth:`JobSearch.advance` takes the verdicts that arrived, decides, and writes everything
+it learnt in one Redis transaction, so a coordinator that dies at any point leaves a job
+that another (or the same one, restarted) picks up where it stood.
 """
 
 from __future__ import annotations
@@ -60,12 +62,24 @@ class Node:
 
 @dataclass(frozen=True)
 class Step:
-    """One tactic sent for verification in a round."""
+    """A verification task in flight and what its verdict means to the search: ``root``
+    (the statement alone), ``step`` (a tactic prefix from ``node``) or ``confirm`` (a
+    proved prefix checked again as a whole proof)."""
 
     task: str
+    kind: str
     node: int | None
     tactics: tuple[str, ...]
     score: float
+
+    def to_json(self) -> str:
+        data = {"kind": self.kind, "node": self.node, "tactics": list(self.tactics)}
+        return json.dumps({**data, "score": self.score}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, task: str, text: str) -> Step:
+        data = json.loads(text)
+        return cls(task, data["kind"], data["node"], tuple(data["tactics"]), data["score"])
 
 
 class JobSearch:
@@ -75,21 +89,22 @@ class JobSearch:
         self.redis, self.keys, self.generator_for, self.owner = redis, keys, generator_for, owner
 
     def advance(self, job_id: str) -> bool:
-        """One step of the job; False when there was nothing to do (waiting for verdicts).
-        A write by someone else in between (a cancel, another coordinator) drops the step."""
+        """Take the verdicts that arrived and expand while there is room; False when there
+        was nothing to do. A write by someone else in between (a cancel, another
+        coordinator) drops the step."""
         try:
             with self.redis.pipeline() as pipe:
                 pipe.watch(self.keys.job(job_id))
                 job = pipe.hgetall(self.keys.job(job_id))
                 if not job or job["status"] in FINAL_STATUSES:
                     return False
-                return _Step(self, pipe, job_id, job).run()
+                return _Advance(self, pipe, job_id, job).run()
         except WatchError:
             return True
 
 
-class _Step:
-    """One transaction on one job: read, decide, then write in MULTI."""
+class _Advance:
+    """One transaction on one job: read, decide in memory, then write in MULTI."""
 
     def __init__(self, search: JobSearch, pipe: Pipeline, job_id: str, job: dict[str, str]):
         self.search, self.pipe, self.job_id, self.job = search, pipe, job_id, job
@@ -98,25 +113,39 @@ class _Step:
         self.budget = self.spec.budget
         # Validated at submission; the limit then was the submitter's.
         self.theorem = self.spec.theorem(limit=2**31)
+        self.next_id = int(job.get("next_node", 0))
+        self.known: dict[str, int] = {}  # states added in this transaction
+        self.new: list[Node] = []
+        self.edges: list[dict[str, Any]] = []
+        self.candidates = [
+            Step("", "confirm", c["node"], tuple(c["tactics"]), c["score"])
+            for c in json.loads(job.get("candidates") or "[]")
+        ]
+        self.sent: list[tuple[Step, Attempt]] = []
+        self.expanded: list[Node] = []
+        self.final: tuple[str, dict[str, str]] | None = None
 
     def run(self) -> bool:
         if self.job["status"] == "queued":
             self._start()
             return True
-        round_ = json.loads(self.job.get("round") or "null")
-        if round_ is None:
-            self._next_round()
-            return True
-        steps = [
-            Step(s["task"], s["node"], tuple(s["tactics"]), s["score"]) for s in round_["steps"]
-        ]
-        verdicts = decode_results(self.pipe.lrange(self.keys.results(self.job_id), 0, -1))
-        if any(s.task not in verdicts for s in steps):
+        pending = self.pipe.hgetall(self.keys.pending(self.job_id))
+        raw = self.pipe.lrange(self.keys.results(self.job_id), 0, -1)
+        verdicts = decode_results(raw)
+        steps = [Step.from_json(task, text) for task, text in pending.items()]
+        arrived = [(s, verdicts[s.task]) for s in steps if s.task in verdicts]
+        waiting = [s for s in steps if s.task not in verdicts]
+        for step, verdict in arrived:
+            {"root": self._root, "step": self._step, "confirm": self._confirmed}[step.kind](
+                step, verdict
+            )
+        if self.final is None:
+            self._plan(waiting)
+        if not (raw or self.sent or self.expanded or self.final):
             return False
-        results = [(s, verdicts[s.task]) for s in steps]
-        {"root": self._apply_root, "step": self._apply_steps, "confirm": self._apply_confirm}[
-            round_["kind"]
-        ](results, round_)
+        self.pipe.multi()
+        self._write([s.task for s, _ in arrived], len(raw))
+        self.pipe.execute()
         return True
 
     # Starting and finishing.
@@ -129,19 +158,88 @@ class _Step:
         fields["generator"] = json.dumps(info)
         self.pipe.hset(self.keys.job(self.job_id), mapping=fields)
         emit(self.pipe, self.keys, self.job_id, "started", {"coordinator": self.search.owner})
-        self._send("root", [(None, (), 0.0)], Attempt.steps(self.theorem, []))
+        self.sent.append((Step("", "root", None, (), 0.0), Attempt.steps(self.theorem, [])))
+        self._send()
         self.pipe.execute()
 
-    def _finish(self, status: str, **fields: str) -> None:
+    def _finish(self, status: str, fields: dict[str, str]) -> None:
         """Queue the final write; the caller is inside MULTI."""
         pipe, key = self.pipe, self.keys.job(self.job_id)
         set_status(pipe, self.keys, self.job_id, self.job["status"], status)
-        pipe.hset(key, mapping={**fields, "round": "", "finished": repr(time.time())})
-        pipe.delete(self.keys.frontier(self.job_id), self.keys.results(self.job_id))
+        pipe.hset(key, mapping={**fields, "finished": repr(time.time())})
+        pipe.delete(*self.keys.search_keys(self.job_id))
         data = {"status": status, "proof": fields.get("proof"), "reason": fields.get("reason", "")}
         emit(pipe, self.keys, self.job_id, "finished", data)
 
-    # Rounds.
+    # Verdicts that arrived.
+
+    def _root(self, step: Step, verdict: Verdict) -> None:
+        if isinstance(verdict, Open):
+            self._add_node(step, verdict)
+        else:
+            reason = f"the statement does not elaborate: {describe(verdict)}"
+            self.final = ("error", {"reason": reason})
+
+    def _step(self, step: Step, verdict: Verdict) -> None:
+        edge = _edge("step", step, verdict)
+        if isinstance(verdict, Open):
+            edge["child"], merged = self._add_node(step, verdict)
+            if merged:
+                edge["merged"] = True
+        elif isinstance(verdict, Proved):
+            self.candidates.append(step)
+        self.edges.append(edge)
+
+    def _add_node(self, step: Step, verdict: Open) -> tuple[int, bool]:
+        """The node for the state ``verdict`` reached (an existing one if seen before)."""
+        key = normalize_state(verdict.pretty())
+        existing = self.known.get(key)
+        if existing is None and (stored := self.pipe.hget(self.keys.seen(self.job_id), key)):
+            existing = int(stored)
+        if existing is not None:
+            return existing, True
+        node = Node(self.next_id, step.node, step.tactics, verdict.pretty(), step.score)
+        self.new.append(node)
+        self.known[key] = self.next_id
+        self.next_id += 1
+        return node.id, False
+
+    def _confirmed(self, step: Step, verdict: Verdict) -> None:
+        self.edges.append(_edge("confirm", step, verdict))
+        if isinstance(verdict, Proved):
+            proof = Attempt.steps(self.theorem, step.tactics).proof
+            self.final = ("proved", {"proof": proof, "tactics": json.dumps(list(step.tactics))})
+
+    # What to send next, or how the job ends.
+
+    def _plan(self, waiting: list[Step]) -> None:
+        if time.time() - float(self.job["started"]) >= self.budget.max_seconds:
+            self.final = (
+                "exhausted",
+                {"reason": f"time budget ({self.budget.max_seconds:.0f} s) spent"},
+            )
+            return
+        if self.candidates and not any(s.kind == "confirm" for s in waiting):
+            self._confirm_best()
+        busy = {s.node for s in waiting if s.kind == "step"}
+        spent = self._over_budget()
+        if spent is None and not any(s.kind == "root" for s in waiting):
+            self._expand(self.budget.nodes_in_flight - len(busy))
+        if waiting or self.sent or self.candidates:
+            return
+        frontier = int(self.pipe.zcard(self.keys.frontier(self.job_id)))
+        if frontier + len(self.new) - len(self.expanded) == 0:
+            # An empty frontier is a failure whatever the budget says: nothing was left.
+            self.final = ("failed", {"reason": "no open state left to expand"})
+        elif spent is not None:
+            self.final = ("exhausted", {"reason": spent})
+
+    def _confirm_best(self) -> None:
+        """Send the best proved prefix to be checked again, alone, as a whole proof."""
+        self.candidates.sort(key=lambda s: -s.score)
+        best = self.candidates.pop(0)
+        whole = Attempt.whole(self.theorem, Attempt.steps(self.theorem, best.tactics).proof)
+        self.sent.append((Step("", "confirm", best.node, best.tactics, best.score), whole))
 
     def _over_budget(self) -> str | None:
         job, budget = self.job, self.budget
@@ -149,125 +247,76 @@ class _Step:
             return f"expansion budget ({budget.max_expansions}) spent"
         if int(job.get("verifier_calls", 0)) >= budget.max_verifier_calls:
             return f"verifier budget ({budget.max_verifier_calls}) spent"
-        if time.time() - float(job["started"]) >= budget.max_seconds:
-            return f"time budget ({budget.max_seconds:.0f} s) spent"
         return None
 
-    def _next_round(self) -> None:
-        ids = self.pipe.zrange(self.keys.frontier(self.job_id), 0, self.budget.nodes_per_round - 1)
-        # An empty frontier is a failure whatever the budget says: nothing was left to try.
-        reason = self._over_budget() if ids else "no open state left to expand"
-        if reason is not None:
-            self.pipe.multi()
-            self._finish("exhausted" if ids else "failed", reason=reason)
-            self.pipe.execute()
+    def _expand(self, room: int) -> None:
+        """Expand the best ``room`` open nodes, within the expansion budget."""
+        room = min(room, self.budget.max_expansions - int(self.job.get("expansions", 0)))
+        if room <= 0:
             return
-        nodes = [Node.from_json(t) for t in self.pipe.hmget(self.keys.nodes(self.job_id), ids)]
+        stored = self.pipe.zrange(self.keys.frontier(self.job_id), 0, room - 1, withscores=True)
+        ranked = [(-score, int(i)) for i, score in stored] + [(n.score, n.id) for n in self.new]
+        best = [i for _, i in sorted(ranked, reverse=True)[:room]]
+        by_id = {n.id: n for n in self.new}
+        missing = [str(i) for i in best if i not in by_id]
+        for text in self.pipe.hmget(self.keys.nodes(self.job_id), missing) if missing else []:
+            node = Node.from_json(text)
+            by_id[node.id] = node
+        self.expanded = [by_id[i] for i in best]
+        self._propose(self.expanded)
+
+    def _propose(self, nodes: list[Node]) -> None:
+        if not nodes:
+            return
         generator, _ = self.search.generator_for(self.spec.generator, self.theorem)
         room = self.budget.max_verifier_calls - int(self.job.get("verifier_calls", 0))
-        planned: list[tuple[int | None, tuple[str, ...], float]] = []
         for node in nodes:
             for p in generator.propose(node.state, self.budget.proposals_per_node):
-                step_score = node.score + p.score - self.budget.length_penalty
-                planned.append((node.id, (*node.tactics, p.tactic), step_score))
-        self.pipe.multi()
-        self.pipe.zrem(self.keys.frontier(self.job_id), *ids)
-        self.pipe.hincrby(self.keys.job(self.job_id), "expansions", len(nodes))
-        for node in nodes:
-            emit(self.pipe, self.keys, self.job_id, "expanded", {"node": node.id})
-        self._send("step", planned[:room], None)
-        self.pipe.execute()
+                if len(self.sent) >= room:
+                    return
+                tactics = (*node.tactics, p.tactic)
+                score = node.score + p.score - self.budget.length_penalty
+                step = Step("", "step", node.id, tactics, score)
+                self.sent.append((step, Attempt.steps(self.theorem, tactics)))
 
-    def _send(
-        self,
-        kind: str,
-        planned: list[tuple[int | None, tuple[str, ...], float]],
-        whole: Attempt | None,
-    ) -> None:
-        """Queue the round's verification tasks and record the round on the job."""
-        number = int(self.job.get("rounds", 0)) + 1
-        steps = []
-        for k, (node, tactics, score) in enumerate(planned):
-            task = f"{number}.{k}"
-            attempt = whole or Attempt.steps(self.theorem, tactics)
-            self.pipe.xadd(self.keys.tasks, Task(task, self.job_id, attempt).fields())
-            steps.append({"task": task, "node": node, "tactics": list(tactics), "score": score})
-        round_ = json.dumps({"kind": kind, "steps": steps}, ensure_ascii=False)
-        key = self.keys.job(self.job_id)
-        self.pipe.hset(key, mapping={"round": round_, "rounds": number})
-        self.pipe.hincrby(key, "verifier_calls", len(steps))
-        self.pipe.delete(self.keys.results(self.job_id))
+    # Writing it all, inside MULTI.
 
-    def _apply_root(self, results: list[tuple[Step, Verdict]], _round: dict[str, Any]) -> None:
-        (_, verdict), *_ = results
-        self.pipe.multi()
-        if isinstance(verdict, Open):
-            self._add_nodes([Node(0, None, (), verdict.pretty(), 0.0)])
-            self.pipe.hset(self.keys.job(self.job_id), mapping={"round": "", "next_node": 1})
-        else:
-            self._finish("error", reason=f"the statement does not elaborate: {describe(verdict)}")
-        self.pipe.execute()
-
-    def _apply_steps(self, results: list[tuple[Step, Verdict]], _round: dict[str, Any]) -> None:
-        seen_key = self.keys.seen(self.job_id)
-        next_id = int(self.job.get("next_node", 1))
-        new: list[Node] = []
-        edges: list[dict[str, Any]] = []
-        known: dict[str, int] = {}
-        proved: list[Step] = []
-        for step, verdict in results:
-            edge = _edge("step", step, verdict)
-            if isinstance(verdict, Open):
-                key = normalize_state(verdict.pretty())
-                existing = known.get(key)
-                if existing is None and (stored := self.pipe.hget(seen_key, key)) is not None:
-                    existing = int(stored)
-                if existing is None:
-                    node = Node(next_id, step.node, step.tactics, verdict.pretty(), step.score)
-                    new.append(node)
-                    known[key] = existing = next_id
-                    next_id += 1
-                else:
-                    edge["merged"] = True
-                edge["child"] = existing
-            elif isinstance(verdict, Proved):
-                proved.append(step)
-            edges.append(edge)
-        self.pipe.multi()
-        self._add_nodes(new)
-        self._record(edges)
-        fields = {"round": "", "next_node": next_id}
-        self.pipe.hset(self.keys.job(self.job_id), mapping=fields)
-        merged = sum(1 for e in edges if e.get("merged"))
-        self.pipe.hincrby(self.keys.job(self.job_id), "merged", merged)
-        if proved:
-            self._confirm(sorted(proved, key=lambda s: -s.score))
-        self.pipe.execute()
-
-    def _confirm(self, candidates: list[Step]) -> None:
-        """Send the best proved prefix to be checked again as a whole proof."""
-        best, rest = candidates[0], candidates[1:]
-        attempt = Attempt.whole(self.theorem, Attempt.steps(self.theorem, best.tactics).proof)
-        self._send("confirm", [(best.node, best.tactics, best.score)], attempt)
-        queued = [{"node": s.node, "tactics": list(s.tactics), "score": s.score} for s in rest]
-        self.pipe.hset(self.keys.job(self.job_id), "candidates", json.dumps(queued))
-
-    def _apply_confirm(self, results: list[tuple[Step, Verdict]], _round: dict[str, Any]) -> None:
-        (step, verdict), *_ = results
-        rest = [
-            Step("", c["node"], tuple(c["tactics"]), c["score"])
-            for c in json.loads(self.job.get("candidates") or "[]")
+    def _write(self, done: list[str], consumed: int) -> None:
+        pipe, job_id, key = self.pipe, self.job_id, self.keys.job(self.job_id)
+        self._add_nodes(self.new)
+        self._record(self.edges)
+        if done:
+            pipe.hdel(self.keys.pending(job_id), *done)
+        if consumed:
+            pipe.ltrim(self.keys.results(job_id), consumed, -1)
+        if self.expanded:
+            pipe.zrem(self.keys.frontier(job_id), *(str(n.id) for n in self.expanded))
+            pipe.hincrby(key, "expansions", len(self.expanded))
+            for node in self.expanded:
+                emit(pipe, self.keys, job_id, "expanded", {"node": node.id})
+        merged = sum(1 for e in self.edges if e.get("merged"))
+        queued = [
+            {"node": c.node, "tactics": list(c.tactics), "score": c.score} for c in self.candidates
         ]
-        self.pipe.multi()
-        self._record([_edge("confirm", step, verdict)])
-        if isinstance(verdict, Proved):
-            proof = Attempt.steps(self.theorem, step.tactics).proof
-            self._finish("proved", proof=proof, tactics=json.dumps(list(step.tactics)))
-        elif rest:
-            self._confirm(rest)
+        fields = {"next_node": self.next_id, "candidates": json.dumps(queued)}
+        pipe.hset(key, mapping=fields)
+        pipe.hincrby(key, "merged", merged)
+        if self.final is not None:
+            self._finish(*self.final)
         else:
-            self.pipe.hset(self.keys.job(self.job_id), mapping={"round": "", "candidates": "[]"})
-        self.pipe.execute()
+            self._send()
+
+    def _send(self) -> None:
+        """Queue the planned verification tasks and note them as pending on the job."""
+        calls = int(self.job.get("verifier_calls", 0))
+        pending: dict[str, str] = {}
+        for k, (step, attempt) in enumerate(self.sent):
+            task = str(calls + k)
+            self.pipe.xadd(self.keys.tasks, Task(task, self.job_id, attempt).fields())
+            pending[task] = step.to_json()
+        if pending:
+            self.pipe.hset(self.keys.pending(self.job_id), mapping=pending)
+            self.pipe.hincrby(self.keys.job(self.job_id), "verifier_calls", len(pending))
 
     def _add_nodes(self, nodes: list[Node]) -> None:
         if not nodes:
