@@ -26,19 +26,25 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready"}},
 )
 def readyz(state: State) -> JSONResponse:
-    """Redis answers and at least one verify worker beat in the last minute."""
+    """Redis answers and at least one verify worker, its Lean REPLs warm, beat in the
+    last minute."""
     reasons: list[str] = []
-    verifiers = 0
+    verifiers = starting = 0
     try:
         state.redis.ping()
-        kinds = [w.get("kind") for w in live_workers(state.redis, state.keys)]
-        verifiers = kinds.count("verify")
+        workers = [w for w in live_workers(state.redis, state.keys) if w.get("kind") == "verify"]
+        verifiers = sum(1 for w in workers if w.get("warm", True))
+        starting = len(workers) - verifiers
         redis_ok = True
     except RedisError as err:
         redis_ok = False
         reasons.append(f"Redis does not answer: {err}")
     if redis_ok and not verifiers:
-        reasons.append("no live verify worker (none beat in the last 60 s)")
+        reasons.append(
+            f"{starting} verify worker(s) still starting their Lean REPLs"
+            if starting
+            else "no live verify worker (none beat in the last 60 s)"
+        )
     body = Readiness(
         status="unready" if reasons else "ready",
         redis=redis_ok,

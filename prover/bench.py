@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from prover.generate.base import Generator
 from prover.generate.select import make_generator
@@ -227,3 +232,88 @@ def _generators(settings: GeneratorSettings, tiny: bool) -> Iterator[tuple[str, 
             settings.model if settings.backend != "openai" else f"{settings.model}@{settings.url}"
         )
         yield label, make_generator(settings)
+
+
+DEMO_JOB = "theorem demo{k} (p q : Prop) (hp : p) (hq : q) : q ∧ p"
+
+
+def bench_serve(checks: int, jobs: int, port: int, startup_timeout_s: float) -> None:
+    """``prover serve`` (embedded Redis unless configured) in a child process: its time to
+    ready (REPLs warm), then ``checks`` POST /v1/check one at a time, then ``jobs`` demo
+    theorems one at a time, each timed from POST /v1/jobs to ``proved`` as a client sees it."""
+    print(f"machine: {machine()}", flush=True)
+    base = f"http://127.0.0.1:{port}"
+    begin = time.monotonic()
+    with _serving(port) as server:
+        _wait_ready(server, base, startup_timeout_s)
+        print(f"prover serve ready (Lean REPLs warm): {time.monotonic() - begin:.1f} s")
+        with httpx.Client(base_url=base, timeout=60) as client:
+            timed = [_post_check(client, attempt) for attempt in one_tactic_attempts(checks)]
+            print(
+                f"POST /v1/check, one at a time: {checks} checks, p50 {_pct(timed, 50):.3f} s, "
+                f"p99 {_pct(timed, 99):.3f} s, max {max(timed):.3f} s",
+                flush=True,
+            )
+            proved = [_demo_job(client, k) for k in range(jobs)]
+            print(
+                f"demo theorem, POST /v1/jobs to proved: {jobs} jobs, "
+                f"p50 {_pct(proved, 50):.2f} s, max {max(proved):.2f} s",
+                flush=True,
+            )
+
+
+@contextmanager
+def _serving(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    argv = [sys.executable, "-m", "prover", "serve", "--port", str(port)]
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _wait_ready(server: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise BenchError(f"prover serve exited with status {server.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"prover serve was not ready within {timeout_s:.0f} s")
+
+
+def _post_check(client: httpx.Client, attempt: Attempt) -> float:
+    body = {"statement": attempt.theorem.statement, "proof": attempt.proof}
+    begin = time.monotonic()
+    response = client.post("/v1/check", json=body)
+    if response.status_code != 200:
+        raise BenchError(f"POST /v1/check answered {response.status_code}: {response.text}")
+    return time.monotonic() - begin
+
+
+def _demo_job(client: httpx.Client, k: int) -> float:
+    begin = time.monotonic()
+    response = client.post("/v1/jobs", json={"statement": DEMO_JOB.format(k=k)})
+    if response.status_code != 201:
+        raise BenchError(f"POST /v1/jobs answered {response.status_code}: {response.text}")
+    job_id = response.json()["id"]
+    while True:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.02)
+    if job["status"] != "proved":
+        raise BenchError(f"the demo job ended {job['status']}: {job.get('reason')}")
+    return time.monotonic() - begin
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run; the message says why."""

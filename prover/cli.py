@@ -124,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
     verifier.add_argument("--single", type=int, default=200, help="checks one at a time")
     verifier.add_argument("--processes", type=int, help="Lean REPLs (default: settings)")
     verifier.set_defaults(run=_bench_verifier)
+    serve_bench = bench_sub.add_parser(
+        "serve", help="prover serve: time to ready, POST /v1/check latency, demo job latency"
+    )
+    serve_bench.add_argument("--checks", type=int, default=200, help="checks one at a time")
+    serve_bench.add_argument("--jobs", type=int, default=10, help="demo jobs one at a time")
+    serve_bench.add_argument("--port", type=int, default=8089)
+    serve_bench.add_argument("--startup-timeout", type=float, default=600.0)
+    serve_bench.set_defaults(run=_bench_serve)
     generator = bench_sub.add_parser("generator", help="proposals per second per backend")
     generator.add_argument("--states", type=int, default=16, help="states per batch")
     generator.add_argument("-n", type=int, default=8, help="proposals asked per state")
@@ -383,6 +391,18 @@ def _bench_verifier(args: argparse.Namespace) -> int:
         raise CliError("--attempts and --single must be at least 1")
     overrides = {"processes": args.processes} if args.processes else {}
     bench_verifier(_settings(args, **overrides), args.attempts, args.single)
+    return 0
+
+
+def _bench_serve(args: argparse.Namespace) -> int:
+    from prover.bench import BenchError, bench_serve
+
+    if args.checks < 1 or args.jobs < 1:
+        raise CliError("--checks and --jobs must be at least 1")
+    try:
+        bench_serve(args.checks, args.jobs, args.port, args.startup_timeout)
+    except BenchError as err:
+        raise CliError(str(err)) from None
     return 0
 
 

@@ -37,7 +37,7 @@ class LeanSettings(BaseSettings):
         default=4, ge=1, description="Distinct import lists with REPL processes kept open."
     )
     max_requests_per_process: int = Field(
-        default=2000, ge=1, description="A REPL process is replaced after this many attempts."
+        default=20_000, ge=1, description="A REPL process is replaced after this many attempts."
     )
     threads: int = Field(
         default=1, ge=1, description="Lean's worker threads per process (`lean -j`)."

@@ -83,7 +83,8 @@ class ReplPool:
         self._refill_spares()
 
     def prewarm(self, imports: Imports = NO_IMPORTS) -> None:
-        """Start ``processes`` REPLs opened on ``imports``, and the spares, before any work."""
+        """Start ``processes`` REPLs opened on ``imports``, and the spares, and wait until
+        all are ready: start-up happens before any work, not during it."""
         with self._lock:
             have = len(self._idle.get(imports, []))
             self._busy += self.settings.processes - have
@@ -96,6 +97,21 @@ class ReplPool:
                 with self._lock:
                     self._busy -= 1
         self._refill_spares()
+        self._open_spares()
+
+    def _open_spares(self) -> None:
+        """Wait until the spares are ready too, so that no start-up overlaps the work."""
+        with self._lock:
+            spares, self._spares = self._spares, []
+            self._busy += len(spares)
+        for spare in spares:
+            try:
+                spare.open(self.settings.startup_timeout_s, self.settings.max_rss_mb)
+            except (ReplCrashed, ReplTimeout):
+                spare.kill()
+        with self._lock:
+            self._busy -= len(spares)
+            self._spares += [s for s in spares if s.alive()]
 
     def close(self) -> None:
         with self._lock:

@@ -55,8 +55,10 @@ class VerifyWorker:
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is always finished."""
         ensure_group(self.redis, self.keys.tasks, VERIFIERS)
-        self.registry.beat(done=0, in_hand=0)
-        self.verifier.prewarm()
+        self.registry.beat(done=0, in_hand=0, warm=False)
+        with self._beating():
+            self.verifier.prewarm()
+        self.registry.beat(warm=True)
         try:
             while not stop.is_set():
                 self.step()
@@ -138,12 +140,13 @@ class VerifyWorker:
         return parsed
 
     def _finished_jobs(self, jobs: set[str]) -> set[str]:
-        """Jobs among ``jobs`` that are final (or gone): their tasks need no verdict."""
+        """Jobs among ``jobs`` that are final: their tasks need no verdict. (A synchronous
+        check's job has no hash at all; its task is checked.)"""
         with self.redis.pipeline(transaction=False) as pipe:
             for job in jobs:
                 pipe.hget(self.keys.job(job), "status")
             statuses = pipe.execute()
-        return {j for j, s in zip(jobs, statuses, strict=True) if s is None or s in FINAL_STATUSES}
+        return {j for j, s in zip(jobs, statuses, strict=True) if s in FINAL_STATUSES}
 
     def _drop(self, entry_id: str) -> None:
         self.redis.xack(self.keys.tasks, VERIFIERS, entry_id)
@@ -163,6 +166,23 @@ class VerifyWorker:
                 pipe.xack(self.keys.tasks, VERIFIERS, entry_id)
                 pipe.xdel(self.keys.tasks, entry_id)
             pipe.execute()
+
+    @contextmanager
+    def _beating(self) -> Iterator[None]:
+        """Keep the heartbeat going while Lean starts (a minute or more)."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(10):
+                self.registry.beat()
+
+        thread = threading.Thread(target=beat, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     @contextmanager
     def _holding(self, entry_ids: list[str]) -> Iterator[None]:
