@@ -44,6 +44,7 @@ def create_app(
         metrics=metrics,
         auth=settings.auth_required(),
         key_hashes=settings.key_hashes(),
+        admin_hashes=settings.admin_hashes(),
     )
     errors.install(app)
     app.include_router(routes.router)

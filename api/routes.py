@@ -25,7 +25,7 @@ from api.models import (
     Tree,
     VerdictOut,
 )
-from api.security import reserve_jobs, track_jobs
+from api.security import Client, reserve_jobs, track_jobs
 from api.state import ApiState, Authed, AuthedStream, State
 from prover.data.export import stream_rows
 from prover.data.sources import ExportError, Filters, RedisSource
@@ -39,7 +39,8 @@ from prover.queue.workers import live_workers
 
 router = APIRouter(prefix="/v1")
 
-JobId = Annotated[str, Path(min_length=1, max_length=128, description="As returned on submit.")]
+JOB_ID = r"^[0-9a-f]{32}$"
+JobId = Annotated[str, Path(pattern=JOB_ID, description="As returned on submit.")]
 STREAM_ID = r"^\d{1,20}(-\d{1,20})?$"
 StreamId = Annotated[
     str | None, Query(pattern=STREAM_ID, description="Replay the events after this id.")
@@ -83,6 +84,13 @@ CheckBody = Annotated[
 ]
 
 
+def _visible(state: ApiState, client: Client, job_id: str) -> None:
+    """404 unless the job exists and the caller may see it (its own, or not scoped)."""
+    owner = state.queue.owner(job_id)
+    if owner is None or (client.scoped and owner != client.tenant):
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}")
+
+
 def _job(info: JobInfo | None, job_id: str) -> JobInfo:
     if info is None:
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
@@ -94,7 +102,7 @@ def submit_job(spec: SpecBody, client: Authed, state: State) -> JobCreated:
     """Queue one theorem for proof search; answers at once."""
     cap = state.settings.max_active_jobs
     reserve_jobs(state.redis, state.keys, client.owner, 1, cap)
-    job_id = state.queue.submit(spec, state.input_limit)
+    job_id = state.queue.submit(spec, state.input_limit, client.tenant)
     track_jobs(state.redis, state.keys, client.owner, [job_id])
     return JobCreated(id=job_id)
 
@@ -106,7 +114,7 @@ def submit_batch(body: BatchRequest, client: Authed, state: State) -> BatchCreat
         _validate(spec, state.input_limit, f"jobs[{i}]")
     cap = state.settings.max_active_jobs
     reserve_jobs(state.redis, state.keys, client.owner, len(body.jobs), cap)
-    ids = [state.queue.submit(spec, state.input_limit) for spec in body.jobs]
+    ids = [state.queue.submit(spec, state.input_limit, client.tenant) for spec in body.jobs]
     track_jobs(state.redis, state.keys, client.owner, ids)
     return BatchCreated(jobs=[JobCreated(id=i) for i in ids])
 
@@ -122,29 +130,33 @@ def _validate(spec: JobSpec, limit: int, where: str) -> None:
 
 @router.get("/jobs", tags=["jobs"], responses=ERRORS)
 def list_jobs(
-    _: Authed,
+    client: Authed,
     state: State,
     status: Annotated[JobStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JobList:
-    """The newest jobs, optionally of one status."""
-    return JobList(jobs=state.queue.recent(limit, status))
+    """The caller's newest jobs (every tenant's for an admin key), optionally of one status."""
+    owner = client.tenant if client.scoped else None
+    return JobList(jobs=state.queue.recent(limit, status, owner))
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"], responses=ERRORS | NOT_FOUND)
-def get_job(job_id: JobId, _: Authed, state: State) -> JobInfo:
+def get_job(job_id: JobId, client: Authed, state: State) -> JobInfo:
+    _visible(state, client, job_id)
     return _job(state.queue.get(job_id), job_id)
 
 
 @router.delete("/jobs/{job_id}", tags=["jobs"], responses=ERRORS | NOT_FOUND)
-def cancel_job(job_id: JobId, _: Authed, state: State) -> JobInfo:
+def cancel_job(job_id: JobId, client: Authed, state: State) -> JobInfo:
     """Cancel the search; a final job is left as it is."""
+    _visible(state, client, job_id)
     return _job(state.queue.cancel(job_id), job_id)
 
 
 @router.get("/jobs/{job_id}/tree", tags=["jobs"], responses=ERRORS | NOT_FOUND)
-def get_tree(job_id: JobId, _: Authed, state: State) -> Tree:
+def get_tree(job_id: JobId, client: Authed, state: State) -> Tree:
     """Every proof state reached so far, and every tactic verified."""
+    _visible(state, client, job_id)
     tree = state.queue.tree(job_id)
     if tree is None:
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
@@ -159,7 +171,7 @@ def get_tree(job_id: JobId, _: Authed, state: State) -> Tree:
 )
 async def job_events(
     job_id: JobId,
-    _: AuthedStream,
+    client: AuthedStream,
     state: State,
     after: StreamId = None,
     last_event_id: LastEventId = None,
@@ -167,7 +179,7 @@ async def job_events(
     """Server-Sent Events: the job's events from the start (or after ``Last-Event-ID`` /
     ``after``), then live, ending with the ``finished`` event."""
     start = last_event_id or after or "0"
-    _job(await anyio.to_thread.run_sync(state.queue.get, job_id), job_id)
+    await anyio.to_thread.run_sync(_visible, state, client, job_id)
     final = await is_final(state.queue, job_id)
     if final and not await anyio.to_thread.run_sync(state.queue.events, job_id, start, 1):
         return Response(status_code=204)  # EventSource then stops reconnecting
@@ -230,11 +242,11 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/feedback/export", tags=["feedback"], responses=ERRORS | EXPORT_RESPONSES)
 def export_feedback(
-    _: Authed,
+    client: Authed,
     state: State,
     view: Annotated[Literal["sft", "preferences", "raw", "leandojo"], Query()] = "sft",
     label: Annotated[str | None, Query(max_length=200)] = None,
-    job: Annotated[str | None, Query(max_length=128)] = None,
+    job: Annotated[str | None, Query(pattern=JOB_ID)] = None,
     verdict: Annotated[VerdictStatus | None, Query()] = None,
     model: Annotated[str | None, Query(max_length=500)] = None,
     since: Annotated[float | None, Query(description="`recorded_at` (epoch) from")] = None,
@@ -243,12 +255,19 @@ def export_feedback(
     progress: Annotated[bool, Query(description="sft: all steps that made progress")] = False,
 ) -> StreamingResponse:
     """The dataset export of the recorded feedback, streamed (``prover export`` writes
-    the same views to files, with a manifest and a dataset card)."""
+    the same views to files, with a manifest and a dataset card). A scoped key exports
+    the records of its own jobs only."""
+    jobs = frozenset([job] if job else [])
+    if client.scoped:
+        owned = frozenset(state.queue.owned(client.tenant))
+        jobs = jobs & owned if jobs else owned
+        if not jobs:
+            return StreamingResponse(iter(()), media_type="application/x-ndjson")
     try:
         filters = Filters(
             since=since,
             until=until,
-            jobs=frozenset([job] if job else []),
+            jobs=jobs,
             labels=frozenset([label] if label else []),
             verdicts=frozenset([verdict] if verdict else []),
             models=frozenset([model] if model else []),

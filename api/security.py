@@ -20,16 +20,30 @@ bearer = HTTPBearer(auto_error=False, description="An API key, when authenticati
 
 @dataclass(frozen=True)
 class Client:
-    """Who is calling: ``key:<digest prefix>``, or ``ip:<address>`` when auth is off."""
+    """Who is calling: ``key:<digest prefix>``, or ``ip:<address>`` when auth is off.
+    A ``scoped`` caller (a key that is not an admin key) sees only its own jobs and
+    feedback; without auth there are no tenants and nothing is scoped."""
 
     owner: str
+    scoped: bool = False
+
+    @property
+    def tenant(self) -> str:
+        """Recorded on the jobs it submits: what scoping compares."""
+        return self.owner if self.owner.startswith("key:") else ""
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def identify(token: str | None, host: str | None, auth: bool, hashes: frozenset[str]) -> Client:
+def identify(
+    token: str | None,
+    host: str | None,
+    auth: bool,
+    hashes: frozenset[str],
+    admins: frozenset[str] = frozenset(),
+) -> Client:
     """The caller, or a 401 when auth is on and the token is missing or unknown."""
     if not auth:
         return Client(f"ip:{host or 'unknown'}")
@@ -43,7 +57,7 @@ def identify(token: str | None, host: str | None, auth: bool, hashes: frozenset[
     # Compare against every digest, in constant time each, so timing tells nothing.
     if not any([hmac.compare_digest(mine, h) for h in hashes]):
         raise ApiError(401, "unauthorized", "unknown API key", challenge)
-    return Client(f"key:{mine[:16]}")
+    return Client(f"key:{mine[:16]}", scoped=mine not in admins)
 
 
 class TokenBuckets:

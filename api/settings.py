@@ -19,6 +19,11 @@ class ApiSettings(BaseSettings):
         default="",
         description="Comma-separated sha256 hex digests of the accepted bearer tokens.",
     )
+    admin_keys: str = Field(
+        default="",
+        description="Digests (as in `keys`, and accepted too) of keys that see every "
+        "tenant's jobs and feedback; other keys see only their own.",
+    )
     rate_per_minute: float = Field(
         default=120.0, gt=0, description="Requests per minute per key (per client IP without auth)."
     )
@@ -37,7 +42,11 @@ class ApiSettings(BaseSettings):
     )
 
     def key_hashes(self) -> frozenset[str]:
-        return frozenset(k.strip().lower() for k in self.keys.split(",") if k.strip())
+        """Every accepted key's digest, admin keys included."""
+        return _digests(self.keys) | self.admin_hashes()
+
+    def admin_hashes(self) -> frozenset[str]:
+        return _digests(self.admin_keys)
 
     def origins(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
@@ -54,3 +63,7 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _digests(text: str) -> frozenset[str]:
+    return frozenset(k.strip().lower() for k in text.split(",") if k.strip())

@@ -28,6 +28,7 @@ class ApiState:
     metrics: Metrics
     auth: bool
     key_hashes: frozenset[str]
+    admin_hashes: frozenset[str]
 
 
 def api_state(request: Request) -> ApiState:
@@ -40,7 +41,7 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 def _admit(request: Request, state: ApiState, token: str | None) -> Client:
     host = request.client.host if request.client else None
-    client = identify(token, host, state.auth, state.key_hashes)
+    client = identify(token, host, state.auth, state.key_hashes, state.admin_hashes)
     limit_rate(state.buckets, client)
     return client
 

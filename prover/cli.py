@@ -228,22 +228,31 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _check_batch(args: argparse.Namespace, settings: LeanSettings) -> int:
-    lines = [line for line in _read(args.batch).decode("utf-8", "replace").splitlines()]
-    parsed: list[Attempt | Verdict] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    parsed: list[tuple[int, Attempt | Verdict]] = []
+    for n, line in _batch_lines(args.batch):
         try:
-            parsed.append(attempt_from_json(line, settings.max_input_bytes))
+            parsed.append((n, attempt_from_json(line, settings.max_input_bytes)))
         except InputError as err:
-            parsed.append(Rejected("input", f"line {n}: {err}"))
-    attempts = [p for p in parsed if isinstance(p, Attempt)]
+            parsed.append((n, Rejected("input", f"line {n}: {err}")))
+    attempts = [p for _, p in parsed if isinstance(p, Attempt)]
     with make_verifier(settings.model_copy(update={"spares": 0})) as verifier:
         results = iter(verifier.check(attempts) if attempts else [])
-    verdicts = [p if not isinstance(p, Attempt) else next(results) for p in parsed]
-    for k, verdict in enumerate(verdicts, 1):
-        _print_verdict(f"line {k}", verdict, args.json)
-    return 0 if all(v.status == "proved" for v in verdicts) else 1
+    verdicts = [(n, p if not isinstance(p, Attempt) else next(results)) for n, p in parsed]
+    for n, verdict in verdicts:
+        _print_verdict(f"line {n}", verdict, args.json)
+    return 0 if all(v.status == "proved" for _, v in verdicts) else 1
+
+
+def _batch_lines(path: Path) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSONL file with their numbers; refuses what is not text."""
+    try:
+        text = _read(path).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CliError(f"{path} is not valid UTF-8 (byte {err.start})") from None
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise CliError(f"{path} holds no attempts (one JSON object a line)")
+    return lines
 
 
 def _read(path: Path) -> bytes:

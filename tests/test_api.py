@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.serve import ServeError, serve
 from api.settings import ApiSettings
+from prover.feedback import record_job
 from prover.lean.verifier import Verifier
 from prover.queue.connect import Redis
 from prover.queue.keys import Keys
@@ -242,7 +243,7 @@ def test_keys_rates_job_caps_and_cors(env: Env) -> None:
         assert httpx.get(f"{url}/healthz").status_code == 200
 
         # EventSource cannot send headers: the events endpoint alone takes ?token=.
-        nowhere = f"{url}/v1/jobs/nowhere"
+        nowhere = f"{url}/v1/jobs/{'0' * 32}"
         assert error(httpx.get(f"{nowhere}/events?token=alpha"), 404)
         assert error(httpx.get(f"{nowhere}?token=alpha"), 401)
         for _ in range(3):
@@ -263,6 +264,48 @@ def test_keys_rates_job_caps_and_cors(env: Env) -> None:
         assert cors.headers["access-control-allow-origin"] == "http://dash.test"
         ready = httpx.get(f"{url}/readyz")
         assert ready.status_code == 503 and "no live verify worker" in ready.json()["reasons"][0]
+
+
+def test_each_key_sees_only_its_own_jobs_and_feedback(env: Env) -> None:
+    """Tenants: another key gets 404 for a job it did not submit (read, tree, events,
+    cancel), does not list it and exports none of its records; an admin key sees all."""
+    settings = ApiSettings(keys=f"{sha('alpha')},{sha('beta')}", admin_keys=sha("root"))
+    redis, _ = env
+    with redis_prefix() as (_, keys), serving(create_app(settings, redis, keys)) as url:
+        alpha, beta, root = ({"Authorization": f"Bearer {k}"} for k in ("alpha", "beta", "root"))
+        job_id = httpx.post(f"{url}/v1/jobs", json={"statement": STATEMENT}, headers=alpha)
+        job_id = job_id.json()["id"]
+        job = f"{url}/v1/jobs/{job_id}"
+        # One recorded verdict, as a coordinator would append it when the job ends.
+        edge = {"kind": "step", "parent": None, "tactic": "omega", "tactics": ["omega"]}
+        edge |= {"score": 0.0, "status": "failed", "time_s": 0.1, "child": None, "error": "x"}
+        redis.rpush(keys.edges(job_id), json.dumps(edge))
+        assert record_job(redis, keys, job_id) == 1
+
+        for path in ("", "/tree"):
+            assert error(httpx.get(f"{job}{path}", headers=beta), 404)["code"] == "job_not_found"
+        assert error(httpx.get(f"{job}/events?token=beta"), 404)
+        assert error(httpx.delete(job, headers=beta), 404)
+        assert httpx.get(f"{url}/v1/jobs", headers=beta).json()["jobs"] == []
+        params = {"view": "raw"}
+        stolen = httpx.get(f"{url}/v1/feedback/export", params=params, headers=beta)
+        assert stolen.status_code == 200 and stolen.text == ""
+        mine = {"view": "raw", "job": job_id}
+        stolen = httpx.get(f"{url}/v1/feedback/export", params=mine, headers=beta)
+        assert stolen.text == ""
+
+        for who in (alpha, root):
+            assert httpx.get(job, headers=who).json()["status"] == "queued"  # not cancelled
+            listed = httpx.get(f"{url}/v1/jobs", headers=who).json()["jobs"]
+            assert [j["id"] for j in listed] == [job_id]
+            rows = httpx.get(f"{url}/v1/feedback/export", params=params, headers=who)
+            assert [json.loads(r)["job"] for r in rows.text.splitlines()] == [job_id]
+
+
+@pytest.mark.parametrize("job_id", ["nowhere", "0" * 31, "A" * 32, "0" * 32 + ":events"])
+def test_a_malformed_job_id_is_refused_before_redis(base: str, job_id: str) -> None:
+    answer = httpx.get(f"{base}/v1/jobs/{job_id}/tree")
+    assert answer.status_code == 422 and "WRONGTYPE" not in answer.text
 
 
 def test_cors_is_off_by_default(base: str) -> None:

@@ -49,15 +49,36 @@ def test_check_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
             "proof": "by decide",
             "preamble": "noncomputable section\ndef f (n : Nat) : Nat := n + 1\nend",
         },
+        {"statement": "theorem «l11».«two» : 1 + 1 = 2", "proof": "by decide"},
     ]
     batch = tmp_path / "attempts.jsonl"
-    batch.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
+    batch.write_text("\n\n".join(lines) + "\n", encoding="utf-8")  # blank lines are skipped
     out = prover("check", "--batch", str(batch), "--json")
     assert out.returncode == 1, out.stderr
     verdicts = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [v["status"] for v in verdicts] == ["proved", "rejected", "failed", "rejected", "proved"]
-    assert "line 2" in verdicts[1]["reason"]
+    statuses = [v["status"] for v in verdicts]
+    assert statuses == ["proved", "rejected", "failed", "rejected", "proved", "proved"]
+    assert "line 3" in verdicts[1]["reason"]  # the file's own line number
     assert verdicts[3]["construct"] == "sorry"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"statement": "theorem t : True", "proof": "by trivial \xff"}\n', "not valid UTF-8"),
+        (b"", "holds no attempts"),
+        (b"\n  \n", "holds no attempts"),
+    ],
+)
+def test_a_batch_file_that_is_not_attempts_is_refused(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    batch = tmp_path / "attempts.jsonl"
+    batch.write_bytes(content)
+    out = prover("check", "--batch", str(batch))
+    assert out.returncode == 2 and message in out.stderr and str(batch) in out.stderr
+    assert "Traceback" not in out.stderr and not out.stdout
 
 
 @pytest.mark.lean

@@ -17,6 +17,8 @@ from prover.lean.theorem import Attempt, InputError, Theorem
         ("def f : Nat", "must look like"),
         ("theorem t (a : Nat)", "no `: type`"),
         ("theorem t : True\x00", "NUL"),
+        ("theorem 1t : True", "not a Lean name"),
+        ("theorem «a.b» : True", "not a Lean name"),  # a dot inside «» is ambiguous
     ],
 )
 def test_bad_statements(statement: str | bytes, message: str) -> None:
@@ -28,6 +30,19 @@ def test_oversized_input_is_refused() -> None:
     theorem = Theorem.parse("theorem t : True")
     with pytest.raises(InputError, match="over the limit of 1000"):
         Attempt.whole(theorem, "by " + "skip; " * 1000, limit=1000)
+
+
+@pytest.mark.parametrize(
+    ("statement", "name", "lean_name"),
+    [
+        ("theorem «l11» : True", "«l11»", "l11"),
+        ("theorem «my lemma» (n : Nat) : n = n", "«my lemma»", "my lemma"),
+        ("theorem Foo.«bar baz».x' : True", "Foo.«bar baz».x'", "Foo.bar baz.x'"),
+    ],
+)
+def test_quoted_names_are_lean_names(statement: str, name: str, lean_name: str) -> None:
+    theorem = Theorem.parse(statement)
+    assert (theorem.name, theorem.lean_name) == (name, lean_name)
 
 
 def test_trailing_sorry_is_dropped_from_statements() -> None:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 DEFAULT_IMPORTS: tuple[str, ...] = ()
 
-_HEADER = re.compile(r"^\s*(theorem|lemma)\s+([^\s(\[{⦃:]+)\s*(.*)$", re.DOTALL)
-_IDENT = re.compile(r"^[^\W\d][\w'.!?₀-₉ₐ-ₜᵢ-ᵪ]*$")
+_HEADER = re.compile(r"^\s*(theorem|lemma)\s+((?:«[^»\n]*»|[^\s(\[{⦃:«])+)\s*(.*)$", re.DOTALL)
+_PART = r"(?:[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*|«[^».\n]+»)"  # a plain or a «quoted» component
+_IDENT = re.compile(rf"^{_PART}(?:\.{_PART})*$")
 _IMPORT = re.compile(r"^[A-Z][\w.]*$")
 
 
@@ -73,6 +74,11 @@ class Theorem:
     @property
     def statement(self) -> str:
         return f"theorem {self.name} {self.signature}"
+
+    @property
+    def lean_name(self) -> str:
+        """The name with «» quotes taken off, dotted as Lean's ``String.toName`` reads it."""
+        return self.name.replace("«", "").replace("»", "")
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class Verifier:
         broken = True
         try:
             answer = repl.check(
-                attempt.theorem.name,
+                attempt.theorem.lean_name,
                 attempt.theorem.statement,
                 attempt.proof,
                 attempt.theorem.preamble,

@@ -110,8 +110,9 @@ class JobQueue:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis, self.keys = redis, keys
 
-    def submit(self, spec: JobSpec, limit: int = 100_000) -> str:
-        """Validate, store and enqueue; returns the job id. Raises ``InputError``."""
+    def submit(self, spec: JobSpec, limit: int = 100_000, owner: str = "") -> str:
+        """Validate, store and enqueue; returns the job id. Raises ``InputError``. An
+        ``owner`` (an API key's tenant) is recorded and indexes the job under it."""
         theorem = spec.theorem(limit)
         job_id = uuid.uuid4().hex
         now = time.time()
@@ -122,10 +123,13 @@ class JobQueue:
             "statement": theorem.statement,
             "label": spec.label,
             "created": repr(now),
+            "owner": owner,
         }
         with self.redis.pipeline() as pipe:
             pipe.hset(self.keys.job(job_id), mapping=fields)
             pipe.zadd(self.keys.job_index, {job_id: now})
+            if owner:
+                pipe.zadd(self.keys.owned(owner), {job_id: now})
             pipe.sadd(self.keys.status_set("queued"), job_id)
             emit(pipe, self.keys, job_id, "submitted", {"name": theorem.name})
             pipe.xadd(self.keys.job_queue, {"job": job_id})
@@ -135,9 +139,21 @@ class JobQueue:
     def get(self, job_id: str) -> JobInfo | None:
         return job_info(job_id, self.redis.hgetall(self.keys.job(job_id)))
 
-    def recent(self, limit: int = 100, status: str | None = None) -> list[JobInfo]:
-        """Newest first."""
-        ids = self.redis.zrevrange(self.keys.job_index, 0, -1 if status else limit - 1)
+    def owner(self, job_id: str) -> str | None:
+        """Who submitted the job ("" through the CLI or without API keys); None: no job."""
+        status, owner = self.redis.hmget(self.keys.job(job_id), ["status", "owner"])
+        return None if status is None else owner or ""
+
+    def owned(self, owner: str) -> list[str]:
+        """Ids of every job the owner submitted, newest first."""
+        return list(self.redis.zrevrange(self.keys.owned(owner), 0, -1))
+
+    def recent(
+        self, limit: int = 100, status: str | None = None, owner: str | None = None
+    ) -> list[JobInfo]:
+        """Newest first; only ``owner``'s jobs when one is given."""
+        index = self.keys.job_index if owner is None else self.keys.owned(owner)
+        ids = self.redis.zrevrange(index, 0, -1 if status else limit - 1)
         out = []
         for job_id in ids:
             info = self.get(job_id)

@@ -60,6 +60,10 @@ class Keys:
         """Pub/sub channel of every job's events."""
         return f"{self.base}:events"
 
+    def owned(self, owner: str) -> str:
+        """Sorted set: the job ids one API tenant submitted, by submission time."""
+        return f"{self.base}:jobs:owner:{owner}"
+
     # Per job.
     def job(self, job_id: str) -> str:
         """Hash: spec, status, counters, proof, proved prefixes waiting to be confirmed."""
