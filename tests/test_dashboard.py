@@ -127,3 +127,16 @@ def test_a_search_is_followed_live_in_the_browser(browser: Any, site: str) -> No
     expect(pasted.locator("#proof")).to_contain_text(":= by")
     assert pasted.locator("svg#tree .node.state").count() >= 1
     context.close()
+
+
+def test_swagger_ui_renders_offline(browser: Any, site: str) -> None:
+    """Every asset comes from the server itself: no request leaves the machine."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(site) else outside.append(r.url))
+    page.goto(f"{site}/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/v1/jobs").first).to_be_visible()
+    assert outside == []
+    page.close()
