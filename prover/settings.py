@@ -119,6 +119,11 @@ class RedisSettings(BaseSettings):
         default=0.0, ge=0, description="A verifier waits this long to gather a bigger batch."
     )
     poll_s: float = Field(default=0.05, gt=0, description="Idle coordinators poll this often.")
+    retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="Finished jobs (tree, events) are deleted this long after they end; 0: kept.",
+    )
 
 
 class FeedbackSettings(BaseSettings):

@@ -125,6 +125,22 @@ def test_tasks_of_a_finished_job_are_dropped_unchecked(
     assert verifier.pool.started == 0  # no Lean was started for them
 
 
+def test_finished_jobs_are_swept_after_their_retention(redis_keys: Env) -> None:
+    redis, keys = redis_keys
+    queue = JobQueue(redis, keys)
+    done = queue.submit(JobSpec(statement="theorem a : True"), owner="key:abc")
+    running = queue.submit(JobSpec(statement="theorem b : True"))
+    queue.cancel(done)
+    redis.rpush(keys.edges(done), "{}")  # its tree
+    assert queue.sweep(older_than_s=3600) == 0  # it ended just now
+    assert queue.sweep(older_than_s=0) == 1
+    assert not any(redis.exists(k) for k in keys.job_keys(done))
+    assert queue.get(done) is None and [j.id for j in queue.recent()] == [running]
+    assert queue.counts()["cancelled"] == 0 and queue.owned("key:abc") == []
+    info = queue.get(running)
+    assert info is not None and info.status == "queued"
+
+
 def test_the_embedded_server_serves_then_goes() -> None:
     with embedded_redis() as url:
         client = connect(url)

@@ -180,6 +180,26 @@ class JobQueue:
                 pipe.execute()
         return self.get(job_id)
 
+    def sweep(self, older_than_s: float, limit: int = 500) -> int:
+        """Delete up to ``limit`` jobs that ended more than ``older_than_s`` ago (every key
+        of theirs and their index entries); returns how many. Feedback records were
+        appended to the feedback stream when each job ended, and stay."""
+        due = self.redis.zrangebyscore(
+            self.keys.finished_index, "-inf", time.time() - older_than_s, start=0, num=limit
+        )
+        for job_id in due:
+            status, owner = self.redis.hmget(self.keys.job(job_id), ["status", "owner"])
+            with self.redis.pipeline() as pipe:
+                pipe.delete(*self.keys.job_keys(job_id))
+                pipe.zrem(self.keys.job_index, job_id)
+                pipe.zrem(self.keys.finished_index, job_id)
+                if status:
+                    pipe.srem(self.keys.status_set(status), job_id)
+                if owner:
+                    pipe.zrem(self.keys.owned(owner), job_id)
+                pipe.execute()
+        return len(due)
+
     def tree(self, job_id: str) -> dict[str, Any] | None:
         """Nodes and edges of the search so far."""
         if not self.redis.exists(self.keys.job(job_id)):
@@ -220,6 +240,8 @@ def set_status(pipe: Any, keys: Keys, job_id: str, old: str, new: str) -> None:
     pipe.srem(keys.status_set(old), job_id)
     pipe.sadd(keys.status_set(new), job_id)
     pipe.hset(keys.job(job_id), "status", new)
+    if new in FINAL_STATUSES:
+        pipe.zadd(keys.finished_index, {job_id: time.time()})
 
 
 def job_info(job_id: str, raw: dict[str, str]) -> JobInfo | None:

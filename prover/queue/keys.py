@@ -37,6 +37,11 @@ class Keys:
         """Sorted set: job id by submission time."""
         return f"{self.base}:jobs"
 
+    @property
+    def finished_index(self) -> str:
+        """Sorted set: final job id by the time it ended (what retention sweeps)."""
+        return f"{self.base}:jobs:finished"
+
     def status_set(self, status: str) -> str:
         return f"{self.base}:jobs:status:{status}"
 

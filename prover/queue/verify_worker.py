@@ -9,6 +9,7 @@ refreshed and are claimed by another with XAUTOCLAIM. A task delivered more than
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.keys import FINAL_STATUSES, VERIFIERS, Keys
 from prover.queue.tasks import Task, encode_result
-from prover.queue.workers import Registry
+from prover.queue.workers import OUTAGES, Registry, run_loop
 from prover.settings import RedisSettings
 
 log = logging.getLogger(__name__)
@@ -60,10 +61,15 @@ class VerifyWorker:
             self.verifier.prewarm()
         self.registry.beat(warm=True)
         try:
-            while not stop.is_set():
-                self.step()
+            run_loop(self.name, stop, lambda: self.step() >= 0, 0.0, self._after_outage)
         finally:
             self.registry.leave()
+
+    def _after_outage(self) -> None:
+        """Tasks whose verdicts could not be delivered are still pending under this
+        worker's name: take them back first. (A Redis restarted empty has no group.)"""
+        ensure_group(self.redis, self.keys.tasks, VERIFIERS)
+        self._recovering = True
 
     def step(self, block_ms: int = 1000) -> int:
         """Take one batch (waiting up to ``block_ms`` for the first task) and check it."""
@@ -191,7 +197,10 @@ class VerifyWorker:
 
         def refresh() -> None:
             while not stop.wait(self.settings.claim_idle_s / 3):
-                self.redis.xclaim(self.keys.tasks, VERIFIERS, self.name, 0, entry_ids, justid=True)
+                with contextlib.suppress(*OUTAGES):  # the next refresh may get through
+                    self.redis.xclaim(
+                        self.keys.tasks, VERIFIERS, self.name, 0, entry_ids, justid=True
+                    )
 
         thread = threading.Thread(target=refresh, daemon=True) if entry_ids else None
         if thread:

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from prover.queue.connect import Redis
 from prover.queue.keys import Keys
+
+log = logging.getLogger(__name__)
+
+# Redis is down or restarting (a loading Redis raises a subclass of ConnectionError).
+OUTAGES = (RedisConnectionError, RedisTimeoutError)
+BACKOFF_S = (0.5, 10.0)
 
 
 def worker_name(kind: str) -> str:
@@ -32,11 +44,44 @@ class Registry:
         }
 
     def beat(self, **counters: Any) -> None:
+        """Record the counters; a beat lost to a Redis outage is only a late one."""
         self.info.update(counters, last_seen=round(time.time(), 3))
-        self.redis.hset(self.keys.workers, self.name, json.dumps(self.info))
+        with contextlib.suppress(*OUTAGES):
+            self.redis.hset(self.keys.workers, self.name, json.dumps(self.info))
 
     def leave(self) -> None:
-        self.redis.hdel(self.keys.workers, self.name)
+        with contextlib.suppress(*OUTAGES):  # else the entry goes stale: no longer live
+            self.redis.hdel(self.keys.workers, self.name)
+
+
+def run_loop(
+    name: str,
+    stop: threading.Event,
+    step: Callable[[], bool],
+    idle_s: float,
+    after_outage: Callable[[], None],
+) -> None:
+    """Call ``step`` until ``stop`` is set, waiting ``idle_s`` when it did nothing. While
+    Redis is unreachable the loop waits and retries (back-off from 0.5 s to 10 s) instead
+    of ending; once it answers again, ``after_outage`` runs before the next step (a worker
+    takes back what it held: every write is one transaction, so nothing was half done)."""
+    delay = 0.0
+    while not stop.is_set():
+        try:
+            if delay:
+                after_outage()
+            moved = step()
+        except OUTAGES as err:
+            if not delay:
+                log.warning("%s: Redis unreachable (%s); retrying", name, err)
+            delay = min(max(delay * 2, BACKOFF_S[0]), BACKOFF_S[1])
+            stop.wait(delay)
+            continue
+        if delay:
+            log.warning("%s: Redis answers again", name)
+            delay = 0.0
+        if not moved:
+            stop.wait(idle_s)
 
 
 def live_workers(redis: Redis, keys: Keys, within_s: float = 60.0) -> list[dict[str, Any]]:

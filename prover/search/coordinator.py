@@ -18,9 +18,9 @@ from prover.generate.select import make_generator
 from prover.generate.symbolic import definitions_in
 from prover.lean.theorem import Theorem
 from prover.queue.connect import Redis, ensure_group
-from prover.queue.jobs import GeneratorChoice
+from prover.queue.jobs import GeneratorChoice, JobQueue
 from prover.queue.keys import COORDINATORS, FINAL_STATUSES, Keys
-from prover.queue.workers import Registry
+from prover.queue.workers import Registry, run_loop
 from prover.search.best_first import JobSearch
 from prover.settings import GeneratorSettings, RedisSettings
 
@@ -45,6 +45,7 @@ class Coordinator:
         self.generator_settings, self.max_jobs = generator_settings, max_jobs
         self.feedback = feedback  # where finished jobs' records are flushed, if here
         self.search = JobSearch(redis, keys, self._generator_for, name)
+        self.queue = JobQueue(redis, keys)
         self.registry = Registry(redis, keys, name, "search")
         self.held: dict[str, str] = {}  # job id -> its entry in the job stream
         self._generators: dict[tuple[object, ...], Generator] = {}
@@ -57,11 +58,15 @@ class Coordinator:
         anywhere between steps leaves every job resumable."""
         ensure_group(self.redis, self.keys.job_queue, COORDINATORS)
         try:
-            while not stop.is_set():
-                if not self.step():
-                    stop.wait(self.settings.poll_s)
+            run_loop(self.name, stop, self.step, self.settings.poll_s, self._after_outage)
         finally:
             self.registry.leave()
+
+    def _after_outage(self) -> None:
+        """Read this coordinator's own pending jobs again (a restarted Redis may hold
+        entries that were claimed before it went down; one restarted empty, no group)."""
+        ensure_group(self.redis, self.keys.job_queue, COORDINATORS)
+        self._recovering = True
 
     def step(self) -> bool:
         """Claim jobs, then advance each held job once; True when anything moved."""
@@ -121,6 +126,8 @@ class Coordinator:
             entries = list(self.held.values())
             self.redis.xclaim(self.keys.job_queue, COORDINATORS, self.name, 0, entries, justid=True)
         self.registry.beat(jobs=len(self.held), finished=self.finished)
+        if self.settings.retention_days:
+            self.queue.sweep(self.settings.retention_days * 86_400)
         if self.feedback is not None:
             flush(self.redis, self.keys, self.feedback, self.name)
 

@@ -1,0 +1,118 @@
+"""A Redis outage under a running ``prover serve``: a private ``redis-server`` (AOF on,
+as in the compose file) is killed and restarted; the API answers 503 meanwhile, the
+process stays up, and the job accepted before the outage is still proved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prover.settings import LeanSettings
+from tests.apiserver import free_port, wait_http
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMENT = "theorem outage (p q : Prop) (hp : p) (hq : q) : q ∧ p"
+
+
+def start_redis(port: int, data: Path) -> subprocess.Popen[bytes]:
+    """``redis-server`` writing every command to its AOF before answering."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary (Debian: apt-get install redis-server)")
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    argv += ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while (
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+        ).stdout.strip()
+        != "PONG"
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.1)
+    return proc
+
+
+@contextmanager
+def serving(redis_port: int, lean: LeanSettings) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = os.environ | {
+        "PROVER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "PROVER_LEAN_PROCESSES": "1",
+        "PROVER_LEAN_SPARES": "0",
+        "PROVER_LEAN_CACHE_DIR": str(lean.cache_dir),
+    }
+    command = [sys.executable, "-m", "prover", "serve", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, text=True, cwd=ROOT, start_new_session=True)
+    try:
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def status(base: str, job_id: str) -> str:
+    answer = httpx.get(f"{base}/v1/jobs/{job_id}", timeout=10)
+    return (
+        str(answer.json()["status"]) if answer.status_code == 200 else f"http {answer.status_code}"
+    )
+
+
+@pytest.mark.lean
+def test_serve_survives_a_redis_restart(
+    tmp_path: Path, settings_for: Callable[[str], LeanSettings]
+) -> None:
+    lean = settings_for("wasm")
+    redis_port = free_port()
+    redis = start_redis(redis_port, tmp_path)
+    try:
+        with serving(redis_port, lean) as (base, proc):
+            wait_http(f"{base}/healthz", timeout_s=60)
+            ready = lambda: httpx.get(f"{base}/readyz", timeout=5).status_code == 200  # noqa: E731
+            wait_for("serve ready", ready, timeout_s=300)
+            job_id = httpx.post(f"{base}/v1/jobs", json={"statement": STATEMENT}).json()["id"]
+
+            redis.kill()  # SIGKILL: no chance to write anything more
+            redis.wait(timeout=30)
+            assert httpx.get(f"{base}/healthz").status_code == 200
+            down = httpx.get(f"{base}/v1/jobs")
+            assert down.status_code == 503 and down.json()["error"]["code"] == "redis_unavailable"
+            unready = httpx.get(f"{base}/readyz")
+            assert unready.status_code == 503 and unready.json()["redis"] is False
+            time.sleep(3)  # the workers meet the outage and back off
+            assert proc.poll() is None
+
+            redis = start_redis(redis_port, tmp_path)
+            wait_for("the job to end", lambda: status(base, job_id) == "proved", timeout_s=120)
+            again = httpx.post(f"{base}/v1/jobs", json={"statement": STATEMENT}).json()["id"]
+            wait_for("a new job", lambda: status(base, again) == "proved", timeout_s=120)
+            proc.terminate()
+            assert proc.wait(timeout=60) == 0
+    finally:
+        redis.kill()
+        redis.wait(timeout=30)
