@@ -46,7 +46,7 @@ def create_app(
         keys=keys,
         queue=JobQueue(redis, keys),
         input_limit=LeanSettings().max_input_bytes,
-        buckets=TokenBuckets(settings.rate_per_minute),
+        buckets=TokenBuckets(redis, keys, settings.rate_per_minute),
         metrics=metrics,
         auth=settings.auth_required(),
         key_hashes=settings.key_hashes(),

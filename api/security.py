@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import threading
-import time
 from dataclasses import dataclass
 
 from fastapi.security import HTTPBearer
@@ -60,33 +58,37 @@ def identify(
     return Client(f"key:{mine[:16]}", scoped=mine not in admins)
 
 
-class TokenBuckets:
-    """One token bucket per client: ``per_minute`` tokens, refilled continuously."""
+# One token bucket per client in a Redis hash, so every API process shares it. Redis's
+# own clock is used: API hosts may disagree about the time.
+_TAKE = """
+local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1]) or capacity
+local at = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens < 1 then wait = (1 - tokens) / rate else tokens = tokens - 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(capacity / rate) + 1)
+return tostring(wait)
+"""
 
-    def __init__(self, per_minute: float, max_clients: int = 10_000) -> None:
+
+class TokenBuckets:
+    """One token bucket per client: ``per_minute`` tokens, refilled continuously, kept in
+    Redis (shared by every API process; each bucket expires once it would be full)."""
+
+    def __init__(self, redis: Redis, keys: Keys, per_minute: float) -> None:
+        self.redis, self.keys = redis, keys
         self.capacity, self.rate = per_minute, per_minute / 60.0
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self._take = redis.register_script(_TAKE)
 
     def take(self, owner: str) -> float:
         """Take a token: 0.0, or the seconds until one is there (nothing taken)."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(owner, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[owner] = (tokens, now)
-                return (1.0 - tokens) / self.rate
-            self._buckets[owner] = (tokens - 1.0, now)
-            if len(self._buckets) > self.max_clients:
-                self._prune(now)
-            return 0.0
-
-    def _prune(self, now: float) -> None:
-        """Forget buckets that would be full again anyway."""
-        full_after = self.capacity / self.rate
-        self._buckets = {o: b for o, b in self._buckets.items() if now - b[1] < full_after}
+        key = f"{self.keys.base}:api:rate:{owner}"
+        return float(self._take(keys=[key], args=[self.capacity, self.rate]))
 
 
 def limit_rate(buckets: TokenBuckets, client: Client) -> None:
