@@ -18,7 +18,7 @@ BLOCK_S = 2.0
 def verify(redis: Redis, keys: Keys, attempt: Attempt, timeout_s: float) -> Verdict | None:
     """The verdict of the verifier workers, or None after ``timeout_s``."""
     job = f"check-{uuid.uuid4().hex}"  # a synthetic job: only its results list is used
-    entry = redis.xadd(keys.tasks, Task("0", job, attempt).fields())
+    entry = redis.xadd(keys.urgent_tasks, Task("0", job, attempt).fields())
     results = keys.results(job)
     deadline = time.monotonic() + timeout_s
     reply = None
@@ -28,6 +28,6 @@ def verify(redis: Redis, keys: Keys, attempt: Attempt, timeout_s: float) -> Verd
     finally:
         redis.delete(results)
     if reply is None:
-        redis.xdel(keys.tasks, entry)  # not taken yet: nobody needs it any more
+        redis.xdel(keys.urgent_tasks, entry)  # not taken yet: nobody needs it any more
         return None
     return decode_results([reply[1]])["0"]

@@ -125,6 +125,20 @@ def test_tasks_of_a_finished_job_are_dropped_unchecked(
     assert verifier.pool.started == 0  # no Lean was started for them
 
 
+def test_urgent_tasks_are_taken_first(
+    redis_keys: Env, redis_settings: Callable[..., RedisSettings]
+) -> None:
+    """A confirmation (or a synchronous check) sent after a job's many steps jumps them."""
+    redis, keys = redis_keys
+    attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
+    for k in range(5):
+        redis.xadd(keys.tasks, Task(f"step{k}", "job", attempt).fields())
+    redis.xadd(keys.urgent_tasks, Task("confirm", "job", attempt).fields())
+    worker = VerifyWorker(redis, keys, redis_settings(keys), Verifier(LeanSettings()), "w")
+    taken = [Task.from_fields(fields).id for _, _, fields in worker._take(block_ms=10)]
+    assert taken == ["confirm", "step0"]  # two a lane
+
+
 def test_finished_jobs_are_swept_after_their_retention(redis_keys: Env) -> None:
     redis, keys = redis_keys
     queue = JobQueue(redis, keys)

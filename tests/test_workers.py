@@ -55,10 +55,17 @@ def wait_until(what: str, check: Callable[[], bool], timeout_s: float = 240) -> 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def held_by(redis: Redis, stream: str, group: str, consumer: str) -> list[str]:
-    ensure_group(redis, stream, group)
-    pending = redis.xpending_range(stream, group, "-", "+", 1000, consumername=consumer)
-    return [p["message_id"] for p in pending]
+def held_by(redis: Redis, streams: list[str], group: str, consumer: str) -> list[str]:
+    out = []
+    for stream in streams:
+        ensure_group(redis, stream, group)
+        pending = redis.xpending_range(stream, group, "-", "+", 1000, consumername=consumer)
+        out += [p["message_id"] for p in pending]
+    return out
+
+
+def task_streams(keys: Keys) -> list[str]:
+    return [keys.urgent_tasks, keys.tasks]
 
 
 @pytest.mark.lean
@@ -74,7 +81,7 @@ def test_a_job_survives_a_verifier_worker_killed_mid_task(
     coordinator = Coordinator(redis, keys, settings, GeneratorSettings(), "search-test")
 
     def doomed_holds() -> list[str]:
-        return held_by(redis, keys.tasks, VERIFIERS, "doomed")
+        return held_by(redis, task_streams(keys), VERIFIERS, "doomed")
 
     with running([coordinator.run]):
         with prover_process(settings, "worker", "verify", "--name", "doomed") as doomed:
@@ -89,7 +96,7 @@ def test_a_job_survives_a_verifier_worker_killed_mid_task(
             (job,) = wait_final(queue, [job_id])
     assert job.status == "proved", job.reason
     assert doomed_holds() == [] and rescuer.done > 0
-    assert redis.xpending(keys.tasks, VERIFIERS)["pending"] == 0
+    assert all(redis.xpending(s, VERIFIERS)["pending"] == 0 for s in task_streams(keys))
 
 
 @pytest.mark.lean
@@ -152,4 +159,4 @@ def nodes(queue: JobQueue, job_id: str) -> int:
 
 
 def held(redis: Redis, keys: Keys) -> list[str]:
-    return held_by(redis, keys.tasks, VERIFIERS, "polite")
+    return held_by(redis, task_streams(keys), VERIFIERS, "polite")

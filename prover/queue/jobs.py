@@ -220,7 +220,9 @@ class JobQueue:
     def counts(self) -> dict[str, int]:
         """Jobs by status, and the depth of each queue."""
         out = {s: int(self.redis.scard(self.keys.status_set(s))) for s in JOB_STATUSES}
-        out["tasks_waiting"] = _waiting(self.redis, self.keys.tasks)
+        out["tasks_waiting"] = sum(
+            _waiting(self.redis, stream) for stream in (self.keys.tasks, self.keys.urgent_tasks)
+        )
         out["jobs_waiting"] = _waiting(self.redis, self.keys.job_queue, COORDINATORS)
         return out
 

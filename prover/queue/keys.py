@@ -51,6 +51,12 @@ class Keys:
         return f"{self.base}:tasks"
 
     @property
+    def urgent_tasks(self) -> str:
+        """Stream of tasks someone waits on (a job's root and confirmations, synchronous
+        checks): verifiers read it before ``tasks``."""
+        return f"{self.base}:tasks:urgent"
+
+    @property
     def feedback(self) -> str:
         """Append-only stream of verdict records, flushed to files by ``flushers``."""
         return f"{self.base}:feedback"

@@ -30,7 +30,8 @@ from prover.settings import RedisSettings
 
 log = logging.getLogger(__name__)
 RESULTS_TTL_S = 86_400
-Entry = tuple[str, dict[str, str]]
+Entry = tuple[str, str, dict[str, str]]  # stream, entry id, fields
+Held = tuple[str, str]  # stream, entry id
 
 
 class VerifyWorker:
@@ -47,102 +48,137 @@ class VerifyWorker:
     ) -> None:
         self.redis, self.keys, self.settings, self.verifier = redis, keys, settings, verifier
         self.name = name
-        # Enough tasks in hand to keep every REPL busy, few enough to answer fast.
-        self.max_batch = max_batch or verifier.capacity * 4
+        # A lane per REPL, each taking a couple of tasks and delivering their verdicts
+        # before it takes more: a slow attempt holds up its own lane only.
+        self.lanes = verifier.capacity
+        self.max_batch = max_batch or 2
         self.registry = Registry(redis, keys, name, "verify")
-        self.done = 0
+        self.done = self.in_hand = 0
+        self._counting = threading.Lock()
         self._recovering = True
+        self._groups_ready = False
+        self._failure: BaseException | None = None
+        # Urgent first: roots, confirmations and synchronous checks, which someone waits on.
+        self.streams = (keys.urgent_tasks, keys.tasks)
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is always finished."""
-        ensure_group(self.redis, self.keys.tasks, VERIFIERS)
         self.registry.beat(done=0, in_hand=0, warm=False)
         with self._beating():
             self.verifier.prewarm()
         self.registry.beat(warm=True)
+        lanes = [threading.Thread(target=self._lane, args=(stop,)) for _ in range(self.lanes)]
         try:
-            run_loop(self.name, stop, lambda: self.step() >= 0, 0.0, self._after_outage)
+            for lane in lanes:
+                lane.start()
+            for lane in lanes:
+                lane.join()
         finally:
             self.registry.leave()
+        if self._failure is not None:
+            raise self._failure
+
+    def _lane(self, stop: threading.Event) -> None:
+        """One lane's loop; a failure (not an outage) stops every lane and is re-raised."""
+        try:
+            run_loop(self.name, stop, lambda: self.step() >= 0, 0.0, self._after_outage)
+        except BaseException as err:
+            self._failure = err
+            stop.set()
 
     def _after_outage(self) -> None:
         """Tasks whose verdicts could not be delivered are still pending under this
         worker's name: take them back first. (A Redis restarted empty has no group.)"""
-        ensure_group(self.redis, self.keys.tasks, VERIFIERS)
+        self._groups_ready = False
         self._recovering = True
 
     def step(self, block_ms: int = 1000) -> int:
         """Take one batch (waiting up to ``block_ms`` for the first task) and check it."""
         entries = self._take(block_ms)
         if entries:
-            self.registry.beat(in_hand=len(entries))
-            self._check(entries)
-            self.done += len(entries)
-        self.registry.beat(done=self.done, in_hand=0)
+            self._count(len(entries), 0)
+            try:
+                self._check(entries)
+            finally:
+                self._count(-len(entries), len(entries))
         return len(entries)
 
+    def _count(self, in_hand: int, done: int) -> None:
+        with self._counting:
+            self.in_hand += in_hand
+            self.done += done
+            self.registry.beat(done=self.done, in_hand=self.in_hand)
+
     def _take(self, block_ms: int) -> list[Entry]:
+        """Up to ``max_batch`` tasks: its own unacknowledged ones after a restart, then
+        reclaimed ones, then urgent ones, then any (waiting up to ``block_ms``)."""
+        if not self._groups_ready:
+            for stream in self.streams:
+                ensure_group(self.redis, stream, VERIFIERS)
+            self._groups_ready = True
         entries: list[Entry] = []
         if self._recovering:  # restarted under the same name: its own unacknowledged tasks
-            entries += self._read("0", self.max_batch)
             self._recovering = False
-        entries += self._reclaim(self.max_batch - len(entries))
+            for stream in self.streams:
+                entries += self._read({stream: "0"}, self.max_batch - len(entries))
+        for stream in self.streams:
+            entries += self._reclaim(stream, self.max_batch - len(entries))
+        for stream in self.streams:
+            entries += self._read({stream: ">"}, self.max_batch - len(entries))
         if not entries:
-            entries += self._read(">", self.max_batch, block_ms)
+            every = {stream: ">" for stream in self.streams}
+            entries += self._read(every, self.max_batch, block_ms)
             if entries and self.settings.linger_s:
                 time.sleep(self.settings.linger_s)  # let other jobs' tasks join the batch
-        if 0 < len(entries) < self.max_batch:
-            entries += self._read(">", self.max_batch - len(entries))
+                entries += self._read({self.keys.tasks: ">"}, self.max_batch - len(entries))
         return entries
 
-    def _read(self, start: str, count: int, block_ms: int | None = None) -> list[Entry]:
+    def _read(self, starts: dict[str, str], count: int, block_ms: int | None = None) -> list[Entry]:
         if count <= 0:
             return []
-        reply = self.redis.xreadgroup(
-            VERIFIERS, self.name, {self.keys.tasks: start}, count=count, block=block_ms
-        )
-        return [(i, f) for i, f in reply[0][1] if f] if reply else []
+        reply = self.redis.xreadgroup(VERIFIERS, self.name, starts, count=count, block=block_ms)
+        return [(stream, i, f) for stream, items in reply or [] for i, f in items if f]
 
-    def _reclaim(self, count: int) -> list[Entry]:
+    def _reclaim(self, stream: str, count: int) -> list[Entry]:
         """Tasks whose holder stopped refreshing its claim (it died or hangs)."""
         if count <= 0:
             return []
         idle_ms = int(self.settings.claim_idle_s * 1000)
         _, entries, *_ = self.redis.xautoclaim(
-            self.keys.tasks, VERIFIERS, self.name, idle_ms, start_id="0-0", count=count
+            stream, VERIFIERS, self.name, idle_ms, start_id="0-0", count=count
         )
         if entries:
             log.warning("%s reclaimed %d task(s) from a silent worker", self.name, len(entries))
-        return [(i, f) for i, f in entries if f]
+        return [(stream, i, f) for i, f in entries if f]
 
     def _check(self, entries: list[Entry]) -> None:
-        tasks: list[tuple[str, Task]] = []
-        given: list[tuple[str, Task, Verdict]] = []
+        tasks: list[tuple[Held, Task]] = []
+        given: list[tuple[Held, Task, Verdict]] = []
         parsed = self._parse(entries)
         finished = self._finished_jobs({task.job for _, task in parsed})
-        for entry_id, task in parsed:
+        for held, task in parsed:
             if task.job in finished:  # its search ended while the task waited
-                self._drop(entry_id)
+                self._drop(held)
                 continue
-            deliveries = self._deliveries(entry_id)
+            deliveries = self._deliveries(held)
             if deliveries > self.settings.max_deliveries:
                 reason = f"the task was handed to {deliveries} verifier workers and none finished"
-                given.append((entry_id, task, Crashed(reason=reason)))
+                given.append((held, task, Crashed(reason=reason)))
             else:
-                tasks.append((entry_id, task))
-        with self._holding([entry_id for entry_id, _ in tasks]):
+                tasks.append((held, task))
+        with self._holding([held for held, _ in tasks]):
             verdicts = self.verifier.check([t.attempt for _, t in tasks]) if tasks else []
-        done = [(i, t, v) for (i, t), v in zip(tasks, verdicts, strict=True)] + given
+        done = [(h, t, v) for (h, t), v in zip(tasks, verdicts, strict=True)] + given
         self._deliver(done)
 
-    def _parse(self, entries: list[Entry]) -> list[tuple[str, Task]]:
+    def _parse(self, entries: list[Entry]) -> list[tuple[Held, Task]]:
         parsed = []
-        for entry_id, fields in entries:
+        for stream, entry_id, fields in entries:
             try:
-                parsed.append((entry_id, Task.from_fields(fields)))
+                parsed.append(((stream, entry_id), Task.from_fields(fields)))
             except (KeyError, ValueError) as err:
                 log.error("dropping malformed task %s: %s", entry_id, err)
-                self._drop(entry_id)
+                self._drop((stream, entry_id))
         return parsed
 
     def _finished_jobs(self, jobs: set[str]) -> set[str]:
@@ -154,23 +190,25 @@ class VerifyWorker:
             statuses = pipe.execute()
         return {j for j, s in zip(jobs, statuses, strict=True) if s in FINAL_STATUSES}
 
-    def _drop(self, entry_id: str) -> None:
-        self.redis.xack(self.keys.tasks, VERIFIERS, entry_id)
-        self.redis.xdel(self.keys.tasks, entry_id)
+    def _drop(self, held: Held) -> None:
+        stream, entry_id = held
+        self.redis.xack(stream, VERIFIERS, entry_id)
+        self.redis.xdel(stream, entry_id)
 
-    def _deliveries(self, entry_id: str) -> int:
-        info = self.redis.xpending_range(self.keys.tasks, VERIFIERS, entry_id, entry_id, 1)
+    def _deliveries(self, held: Held) -> int:
+        stream, entry_id = held
+        info = self.redis.xpending_range(stream, VERIFIERS, entry_id, entry_id, 1)
         return int(info[0]["times_delivered"]) if info else 1
 
-    def _deliver(self, done: list[tuple[str, Task, Verdict]]) -> None:
+    def _deliver(self, done: list[tuple[Held, Task, Verdict]]) -> None:
         """Verdicts to their jobs, and the tasks acknowledged, in one transaction."""
         with self.redis.pipeline() as pipe:
-            for entry_id, task, verdict in done:
+            for (stream, entry_id), task, verdict in done:
                 results = self.keys.results(task.job)
                 pipe.rpush(results, encode_result(task.id, verdict, self.name))
                 pipe.expire(results, RESULTS_TTL_S)
-                pipe.xack(self.keys.tasks, VERIFIERS, entry_id)
-                pipe.xdel(self.keys.tasks, entry_id)
+                pipe.xack(stream, VERIFIERS, entry_id)
+                pipe.xdel(stream, entry_id)
             pipe.execute()
 
     @contextmanager
@@ -191,18 +229,20 @@ class VerifyWorker:
             thread.join()
 
     @contextmanager
-    def _holding(self, entry_ids: list[str]) -> Iterator[None]:
-        """Refresh the claim on ``entry_ids`` while Lean works, so no one reclaims them."""
+    def _holding(self, held: list[Held]) -> Iterator[None]:
+        """Refresh the claim on ``held`` while Lean works, so no one reclaims them."""
         stop = threading.Event()
+        by_stream: dict[str, list[str]] = {}
+        for stream, entry_id in held:
+            by_stream.setdefault(stream, []).append(entry_id)
 
         def refresh() -> None:
             while not stop.wait(self.settings.claim_idle_s / 3):
-                with contextlib.suppress(*OUTAGES):  # the next refresh may get through
-                    self.redis.xclaim(
-                        self.keys.tasks, VERIFIERS, self.name, 0, entry_ids, justid=True
-                    )
+                for stream, ids in by_stream.items():
+                    with contextlib.suppress(*OUTAGES):  # the next refresh may get through
+                        self.redis.xclaim(stream, VERIFIERS, self.name, 0, ids, justid=True)
 
-        thread = threading.Thread(target=refresh, daemon=True) if entry_ids else None
+        thread = threading.Thread(target=refresh, daemon=True) if held else None
         if thread:
             thread.start()
         try:

@@ -312,7 +312,8 @@ class _Advance:
         pending: dict[str, str] = {}
         for k, (step, attempt) in enumerate(self.sent):
             task = str(calls + k)
-            self.pipe.xadd(self.keys.tasks, Task(task, self.job_id, attempt).fields())
+            stream = self.keys.tasks if step.kind == "step" else self.keys.urgent_tasks
+            self.pipe.xadd(stream, Task(task, self.job_id, attempt).fields())
             pending[task] = step.to_json()
         if pending:
             self.pipe.hset(self.keys.pending(self.job_id), mapping=pending)
