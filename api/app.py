@@ -7,8 +7,9 @@ from importlib.metadata import PackageNotFoundError, version
 import redis as redis_py
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
-from api import apidocs, dashboard, errors, health, routes
+from api import dashboard, errors, health, routes
 from api.limits import BodyLimitMiddleware
 from api.metrics import LatencyMiddleware, Metrics
 from api.security import TokenBuckets
@@ -32,13 +33,8 @@ def create_app(
         redis_settings = RedisSettings()
         redis = redis or _client(redis_settings)
         keys = keys or Keys(redis_settings.prefix)
-    app = FastAPI(
-        title="prover",
-        version=_version(),
-        description=DESCRIPTION,
-        docs_url=None,  # served from local assets by apidocs
-        redoc_url=None,  # ReDoc has no packaged assets; Swagger UI covers the same
-    )
+    # /docs and /redoc with their assets served from the package, not a CDN: offline.
+    app = FastAPIOffline(title="prover", version=_version(), description=DESCRIPTION)
     metrics = Metrics(redis, keys)
     app.state.api = ApiState(
         settings=settings,
@@ -56,7 +52,6 @@ def create_app(
     app.include_router(routes.router)
     app.include_router(health.router)
     dashboard.install(app)
-    apidocs.install(app)
     # Added innermost first: CORS wraps everything, so error answers carry its headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(LatencyMiddleware, histogram=metrics.latency)

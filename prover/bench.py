@@ -77,8 +77,8 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
         )
         one = [_timed(verifier, a) for a in one_tactic_attempts(single, salt=1)]
         print(
-            f"one check at a time: {single} checks, p50 {_pct(one, 50) * 1000:.0f} ms, "
-            f"p99 {_pct(one, 99) * 1000:.0f} ms, max {max(one) * 1000:.0f} ms",
+            f"one check at a time: {single} checks, p50 {percentile(one, 50) * 1000:.0f} ms, "
+            f"p99 {percentile(one, 99) * 1000:.0f} ms, max {max(one) * 1000:.0f} ms",
             flush=True,
         )
         begin = time.monotonic()
@@ -88,8 +88,8 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
         lean = sorted(v.time_s for v in verdicts)
         print(
             f"sustained: {attempts} checks in {wall:.1f} s = {attempts / wall:.1f} checks/s; "
-            f"Lean's own time p50 {_pct(lean, 50) * 1000:.0f} ms, "
-            f"p99 {_pct(lean, 99) * 1000:.0f} ms; {proved} proved",
+            f"Lean's own time p50 {percentile(lean, 50) * 1000:.0f} ms, "
+            f"p99 {percentile(lean, 99) * 1000:.0f} ms; {proved} proved",
             flush=True,
         )
         print(
@@ -106,7 +106,7 @@ def _timed(verifier: Verifier, attempt: Attempt) -> float:
     return time.monotonic() - begin
 
 
-def _pct(values: list[float], p: int) -> float:
+def percentile(values: list[float], p: int) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, len(ordered) * p // 100)] if ordered else 0.0
 
@@ -245,19 +245,20 @@ def bench_serve(checks: int, jobs: int, port: int, startup_timeout_s: float) -> 
     base = f"http://127.0.0.1:{port}"
     begin = time.monotonic()
     with _serving(port) as server:
-        _wait_ready(server, base, startup_timeout_s)
+        wait_ready(server, base, startup_timeout_s)
         print(f"prover serve ready (Lean REPLs warm): {time.monotonic() - begin:.1f} s")
         with httpx.Client(base_url=base, timeout=60) as client:
             timed = [_post_check(client, attempt) for attempt in one_tactic_attempts(checks)]
+            p50, p99 = percentile(timed, 50), percentile(timed, 99)
             print(
-                f"POST /v1/check, one at a time: {checks} checks, p50 {_pct(timed, 50):.3f} s, "
-                f"p99 {_pct(timed, 99):.3f} s, max {max(timed):.3f} s",
+                f"POST /v1/check, one at a time: {checks} checks, p50 {p50:.3f} s, "
+                f"p99 {p99:.3f} s, max {max(timed):.3f} s",
                 flush=True,
             )
             proved = [_demo_job(client, k) for k in range(jobs)]
             print(
                 f"demo theorem, POST /v1/jobs to proved: {jobs} jobs, "
-                f"p50 {_pct(proved, 50):.2f} s, max {max(proved):.2f} s",
+                f"p50 {percentile(proved, 50):.2f} s, max {max(proved):.2f} s",
                 flush=True,
             )
 
@@ -277,7 +278,7 @@ def _serving(port: int) -> Iterator[subprocess.Popen[bytes]]:
             server.kill()
 
 
-def _wait_ready(server: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:
+def wait_ready(server: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:

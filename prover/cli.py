@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     serve_bench.add_argument("--port", type=int, default=8089)
     serve_bench.add_argument("--startup-timeout", type=float, default=600.0)
     serve_bench.set_defaults(run=_bench_serve)
+    soak = bench_sub.add_parser(
+        "soak", help="the service on loopback under load, Redis restarted, a worker killed"
+    )
+    soak.add_argument("--minutes", type=float, default=5.0, help="how long clients submit")
+    soak.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    soak.add_argument("--drain", type=float, default=600.0, help="seconds to wait for jobs")
+    soak.set_defaults(run=_bench_soak)
     generator = bench_sub.add_parser("generator", help="proposals per second per backend")
     generator.add_argument("--states", type=int, default=16, help="states per batch")
     generator.add_argument("-n", type=int, default=8, help="proposals asked per state")
@@ -410,6 +417,19 @@ def _bench_serve(args: argparse.Namespace) -> int:
         raise CliError("--checks and --jobs must be at least 1")
     try:
         bench_serve(args.checks, args.jobs, args.port, args.startup_timeout)
+    except BenchError as err:
+        raise CliError(str(err)) from None
+    return 0
+
+
+def _bench_soak(args: argparse.Namespace) -> int:
+    from prover.bench import BenchError
+    from prover.soak import bench_soak
+
+    if args.minutes <= 0 or args.clients < 1:
+        raise CliError("--minutes must be positive and --clients at least 1")
+    try:
+        bench_soak(args.minutes, args.clients, args.drain)
     except BenchError as err:
         raise CliError(str(err)) from None
     return 0

@@ -311,12 +311,13 @@ def test_a_malformed_job_id_is_refused_before_redis(base: str, job_id: str) -> N
     assert answer.status_code == 422 and "WRONGTYPE" not in answer.text
 
 
-def test_swagger_ui_needs_no_cdn(base: str) -> None:
-    page = httpx.get(f"{base}/docs")
-    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
-    assert "cdn" not in page.text.lower()
-    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
-        assert httpx.get(f"{base}/docs-assets/{asset}").status_code == 200
+def test_api_docs_need_no_cdn(base: str) -> None:
+    for page, assets in (("docs", ["swagger-ui-bundle.js", "swagger-ui.css"]), ("redoc", [])):
+        html = httpx.get(f"{base}/{page}")
+        assert html.status_code == 200 and "cdn" not in html.text.lower()
+        for asset in assets:
+            assert f"/static-offline-docs/{asset}" in html.text
+            assert httpx.get(f"{base}/static-offline-docs/{asset}").status_code == 200
 
 
 def test_cors_is_off_by_default(base: str) -> None:

@@ -33,16 +33,16 @@ def test_oversized_input_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("statement", "name", "lean_name"),
+    ("statement", "name", "parts"),
     [
-        ("theorem «l11» : True", "«l11»", "l11"),
-        ("theorem «my lemma» (n : Nat) : n = n", "«my lemma»", "my lemma"),
-        ("theorem Foo.«bar baz».x' : True", "Foo.«bar baz».x'", "Foo.bar baz.x'"),
+        ("theorem «l11» : True", "«l11»", ("l11",)),
+        ("theorem «my lemma» (n : Nat) : n = n", "«my lemma»", ("my lemma",)),
+        ("theorem Foo.«bar baz».x' : True", "Foo.«bar baz».x'", ("Foo", "bar baz", "x'")),
     ],
 )
-def test_quoted_names_are_lean_names(statement: str, name: str, lean_name: str) -> None:
+def test_quoted_names_are_lean_names(statement: str, name: str, parts: tuple[str, ...]) -> None:
     theorem = Theorem.parse(statement)
-    assert (theorem.name, theorem.lean_name) == (name, lean_name)
+    assert (theorem.name, theorem.name_parts) == (name, parts)
 
 
 def test_trailing_sorry_is_dropped_from_statements() -> None:

@@ -15,6 +15,13 @@ LEGIT_PROOFS = [
     "by set_option maxRecDepth 2000 in decide",
     "helper n\nwhere helper (k : Nat) : k + 0 = k := by simp",
     'by simp [show "a" = "a" from rfl]',
+    # Literals lexed as Lean lexes them: the quote inside a char or raw string ends nothing.
+    "by\n  have : '\"'.toNat = 34 := rfl\n  omega",
+    "by\n  have : '\\'' = '\\'' := rfl\n  omega",
+    'by\n  have : r"a\\" = "a\\\\" := rfl\n  omega',
+    'by\n  have : r#"say "hi""# = "say \\"hi\\"" := rfl\n  omega',
+    'by\n  have : s!"{(1 : Nat)} and {"x"}" = "1 and x" := rfl\n  omega',
+    "by\n  have h' : True := trivial\n  exact h'",
 ]
 
 CHEATS = [
@@ -31,6 +38,13 @@ CHEATS = [
     ('by exact "unterminated', '"'),
     ("by omega\nimport Mathlib", "import"),
     ("by exact ProverCheck.str", "ProverCheck"),
+    # What a lexer that disagrees with Lean's would have hidden.
+    ("by\n  let c := '\"'\n  omega\ntheorem x : False := sorry", "theorem"),
+    ('by\n  let s := r"\\"\n  omega\ninstance : Inhabited False := sorry', "instance"),
+    ('by\n  let s := r#"x""#\n  omega\n#exit', "#exit"),
+    ('by\n  let s := s!"{by_elab pure (Lean.mkConst ``True.intro)}"\n  omega', "by_elab"),
+    ('by exact (s!"{#eval 1}")', "#eval"),
+    ("by exact _root_.trivial", "_root_"),
 ]
 
 

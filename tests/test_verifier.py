@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -42,6 +43,12 @@ LEGIT: list[tuple[str, str, str]] = [
         "",
         "by\n  by_cases h : p\n  · exact Or.inl h\n  · exact Or.inr h",
     ),
+    # Look-alikes of the cheats below: literals, `open ... in` inside a term, quoted names.
+    ("theorem l14 (c : Char) (h : c = '\"') : c = '\"'", "", "h"),
+    ('theorem l15 (s : String) (h : s = r"a\\") : s = r"a\\"', "", "h"),
+    ("theorem l16 (n : Nat) : n + 0 = n", "", "open Nat in by simp"),
+    ("theorem «l17 x» : True", "", "trivial"),
+    ('theorem l18 (n : Nat) : s!"{n}" = toString n', "", "rfl"),
 ]
 
 FALSE = "theorem c_false : (2 : Nat) + 2 = 5"
@@ -82,6 +89,16 @@ CHEATS: list[tuple[str, str, str]] = [
     (FALSE, "", "by decide\ndecreasing_by sorry"),
     (FALSE, "opaque bad : False", "bad.elim"),
     (FALSE, "", "by exact (by_elab pure (Lean.mkConst ``True.intro))"),
+    # Classes an adversarial review found against batch files: a `where` helper named like
+    # a constant, commands hidden after char and raw-string literals or interpolations, an
+    # `open ... in` swallowing what follows.
+    (FALSE, "", "by decide\nwhere False : Prop := True"),
+    (FALSE, "", "by\n  let c := '\"'\n  omega\ntheorem c_false : True := trivial"),
+    (FALSE, "", 'by\n  let s := r"\\"\n  omega\ninstance : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩'),
+    (FALSE, "", 'by\n  let s := s!"{1}"\n  exact (by_elab pure (Lean.mkConst ``True.intro))'),
+    (FALSE, "", 'by\n  let s := s!"{(1 : Nat)}"\n  decide\n#eval s!"{1}"'),
+    (FALSE, "", "by decide\nopen Nat in"),
+    (FALSE, "", "by decide\nopen Nat in\ntheorem c_false : True := trivial"),
 ]
 
 
@@ -123,6 +140,18 @@ def test_cheat_cannot_change_a_neighbours_verdict(verifier: Verifier) -> None:
     ]
     statuses = [v.status for v in verifier.check(_attempts(rows))]
     assert statuses == ["proved", "failed", "failed", "rejected", "proved", "rejected", "proved"]
+
+
+def test_verdicts_together_equal_verdicts_alone(verifier: Verifier) -> None:
+    """Random mixes of cheats and legitimate proofs, checked at once on every REPL, get
+    exactly the verdicts each gets alone."""
+    rng = random.Random(11)
+    rows = LEGIT + CHEATS
+    alone = {r: verifier.check(_attempts([r]))[0].status for r in rows}
+    for _ in range(4):
+        mix = rng.sample(rows, 12)
+        together = [v.status for v in verifier.check(_attempts(mix))]
+        assert together == [alone[r] for r in mix], _show(mix, verifier.check(_attempts(mix)))
 
 
 def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:

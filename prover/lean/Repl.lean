@@ -181,9 +181,15 @@ structure Req where
 
 def field (j : Json) (k : String) : String := (j.getObjValAs? String k).toOption.getD ""
 
+def nameOf : List String → Name → Name
+  | [], n => n
+  | p :: ps, n => nameOf ps (Name.mkStr n p)
+
+/-- The name's components come NUL-separated, «» quotes removed: any component, even one
+with spaces or dots, arrives as it is. -/
 def parseReq (j : Json) : Req :=
   { id := (j.getObjValAs? Nat "id").toOption.getD 0, kind := field j "kind",
-    name := (field j "name").toName, statement := field j "statement",
+    name := nameOf ((field j "name").splitOn "\x00") .anonymous, statement := field j "statement",
     proof := field j "proof", preamble := field j "preamble", heartbeats := (j.getObjValAs? Nat "heartbeats").toOption.getD 200000 }
 
 /-- Check one attempt: the statement alone, then the attempt's shape, then Lean's

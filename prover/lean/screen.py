@@ -172,7 +172,9 @@ def _check_blocks(tokens: list[tuple[str, str]]) -> Finding | None:
 
 
 def strip_comments(text: str) -> tuple[str, Finding | None]:
-    """Blank out comments and string literals so only code is scanned."""
+    """Blank out comments and literals so only code is scanned, lexing them as Lean does:
+    char literals (``'"'``), raw strings (``r#"..."#``), and interpolated strings
+    (``s!"..{code}.."``), whose ``{code}`` parts are code and stay."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -185,16 +187,56 @@ def strip_comments(text: str) -> tuple[str, Finding | None]:
                 return "", Finding("/-", "unterminated block comment")
             out.append(" ")
             i = j
+        elif (j := _char_end(text, i)) > 0 or (j := _raw_string_end(text, i)) > 0:
+            out.append(" '' ")
+            i = j
         elif text[i] == '"':
-            j = _string_end(text, i)
+            interpolated = i > 0 and text[i - 1] == "!"
+            j, code = _string_end(text, i, interpolated)
             if j < 0:
                 return "", Finding('"', "unterminated string literal")
-            out.append(' "" ')
+            inner, problem = strip_comments(" ".join(code))
+            if problem:
+                return "", problem
+            out.append(f' "" {inner} ')
             i = j
         else:
             out.append(text[i])
             i += 1
     return "".join(out), None
+
+
+def _starts_token(text: str, i: int) -> bool:
+    """Not inside an identifier (``h'`` and ``r`` end or are names)."""
+    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_'!?»")
+
+
+_CHAR_ESCAPE = re.compile(r"\\(?:[\\\"'ntr]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})'")
+
+
+def _char_end(text: str, i: int) -> int:
+    """The end of a char literal starting at ``i``, or -1."""
+    if text[i] != "'" or not _starts_token(text, i) or i + 2 >= len(text):
+        return -1
+    if text[i + 1] == "\\":
+        match = _CHAR_ESCAPE.match(text, i + 1)
+        return match.end() if match else -1
+    return i + 3 if text[i + 2] == "'" and text[i + 1] not in "'\n" else -1
+
+
+def _raw_string_end(text: str, i: int) -> int:
+    """The end of a raw string ``r"..."`` / ``r#"..."#`` starting at ``i``, or -1 (also
+    when unterminated: the plain-string rule then refuses it)."""
+    if text[i] != "r" or not _starts_token(text, i):
+        return -1
+    j = i + 1
+    while j < len(text) and text[j] == "#":
+        j += 1
+    if j >= len(text) or text[j] != '"':
+        return -1
+    close = '"' + "#" * (j - i - 1)
+    end = text.find(close, j + 1)
+    return -1 if end < 0 else end + len(close)
 
 
 def _block_comment_end(text: str, start: int) -> int:
@@ -211,15 +253,44 @@ def _block_comment_end(text: str, start: int) -> int:
     return -1
 
 
-def _string_end(text: str, start: int) -> int:
+def _string_end(text: str, start: int, interpolated: bool) -> tuple[int, list[str]]:
+    """The end of the string literal at ``start`` (-1: unterminated) and, when it is
+    interpolated, the code between its braces."""
+    code: list[str] = []
     i = start + 1
     while i < len(text):
         if text[i] == "\\":
             i += 2
         elif text[i] == '"':
-            return i + 1
+            return i + 1, code
         elif text[i] == "\n":
-            return -1
+            return -1, code
+        elif interpolated and text[i] == "{":
+            j = _brace_end(text, i)
+            if j < 0:
+                return -1, code
+            code.append(text[i + 1 : j - 1])
+            i = j
         else:
             i += 1
+    return -1, code
+
+
+def _brace_end(text: str, start: int) -> int:
+    """Past the ``}`` matching the ``{`` at ``start`` (strings inside skipped), or -1."""
+    depth, i = 0, start
+    while i < len(text):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif text[i] == '"':
+            j, _ = _string_end(text, i, interpolated=False)
+            if j < 0:
+                return -1
+            i = j
+            continue
+        i += 1
     return -1

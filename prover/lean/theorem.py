@@ -10,6 +10,7 @@ DEFAULT_IMPORTS: tuple[str, ...] = ()
 _HEADER = re.compile(r"^\s*(theorem|lemma)\s+((?:«[^»\n]*»|[^\s(\[{⦃:«])+)\s*(.*)$", re.DOTALL)
 _PART = r"(?:[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*|«[^».\n]+»)"  # a plain or a «quoted» component
 _IDENT = re.compile(rf"^{_PART}(?:\.{_PART})*$")
+_COMPONENT = re.compile(_PART)
 _IMPORT = re.compile(r"^[A-Z][\w.]*$")
 
 
@@ -76,9 +77,9 @@ class Theorem:
         return f"theorem {self.name} {self.signature}"
 
     @property
-    def lean_name(self) -> str:
-        """The name with «» quotes taken off, dotted as Lean's ``String.toName`` reads it."""
-        return self.name.replace("«", "").replace("»", "")
+    def name_parts(self) -> tuple[str, ...]:
+        """The name's components, «» quotes taken off: ``Foo.«bar baz»`` is (Foo, bar baz)."""
+        return tuple(p.removeprefix("«").removesuffix("»") for p in _COMPONENT.findall(self.name))
 
 
 @dataclass(frozen=True)

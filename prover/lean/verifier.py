@@ -74,7 +74,7 @@ class Verifier:
         broken = True
         try:
             answer = repl.check(
-                attempt.theorem.lean_name,
+                "\x00".join(attempt.theorem.name_parts),  # NUL: never part of a name
                 attempt.theorem.statement,
                 attempt.proof,
                 attempt.theorem.preamble,
