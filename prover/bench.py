@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -267,15 +269,29 @@ def bench_serve(checks: int, jobs: int, port: int, startup_timeout_s: float) -> 
 def _serving(port: int) -> Iterator[subprocess.Popen[bytes]]:
     argv = [sys.executable, "-m", "prover", "serve", "--port", str(port)]
     env = {**os.environ, "PROVER_API_RATE_PER_MINUTE": "1000000"}  # measuring, not limiting
-    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     try:
         yield server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM (a worker finishes what it holds, Lean is closed), then, after a minute,
+    SIGKILL to the whole process group (started with ``start_new_session``)."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 def wait_ready(server: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:

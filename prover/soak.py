@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import redis as redis_py
 
-from prover.bench import BenchError, machine, percentile, wait_ready
+from prover.bench import BenchError, machine, percentile, stop_process, wait_ready
 
 # Easy theorems (closing tactics or one step), so that jobs finish while the soak runs.
 JOBS = (
@@ -94,9 +94,9 @@ class _Service:
             yield self
         finally:
             for proc in self.workers.values():
-                _stop(proc)
+                stop_process(proc)
             if self.redis is not None:
-                _stop(self.redis)
+                stop_process(self.redis)
 
     def _commands(self) -> dict[str, list[str]]:
         prover = [sys.executable, "-m", "prover"]
@@ -266,14 +266,3 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (workers finish what they hold), then the whole process group."""
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)

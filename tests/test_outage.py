@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from prover.bench import stop_process
 from prover.settings import LeanSettings
 from tests.apiserver import free_port, wait_http
 
@@ -59,13 +59,7 @@ def serving(redis_port: int, lean: LeanSettings) -> Iterator[tuple[str, subproce
     try:
         yield f"http://127.0.0.1:{port}", proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        stop_process(proc)
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout_s: float) -> None:

@@ -3,6 +3,8 @@
 import pytest
 
 from prover.lean.screen import Part, screen, strip_comments
+from prover.lean.theorem import Attempt, Theorem
+from prover.lean.verifier import screen_attempt
 
 LEGIT_PROOFS = [
     "by omega",
@@ -75,3 +77,17 @@ def test_preamble_may_not_add_axioms() -> None:
 def test_comments_and_strings_are_blanked() -> None:
     code, problem = strip_comments('a -- sorry\nb /- sorry -/ c "sorry"')
     assert problem is None and "sorry" not in code
+
+
+@pytest.mark.parametrize(
+    ("statement", "construct"),
+    [
+        ("theorem _root_.ProverAttempt1.x : True", "_root_"),
+        ("theorem ProverAttempt1.x : True", "ProverAttempt1"),
+        ("theorem t : ProverRepl.main = ProverRepl.main", "ProverRepl"),
+        ("theorem _hidden : True", "_hidden"),
+    ],
+)
+def test_theorem_names_are_screened(statement: str, construct: str) -> None:
+    rejected = screen_attempt(Attempt.whole(Theorem.parse(statement), "trivial"))
+    assert rejected is not None and rejected.construct == construct

@@ -63,10 +63,11 @@ _ALWAYS_FORBIDDEN = {
     "export": "`export` changes name resolution",
     "dbg_trace": "debug output is not allowed",
     "debug": "debug options are not allowed",
-    "ProverCheck": "the verifier's own namespace is off limits",
-    "ProverAttempt": "the verifier's own namespace is off limits",
     "_root_": "declaring into the root namespace is not allowed",
 }
+
+# The REPL's own code lives in ProverRepl; the others were the batch files' namespaces.
+_VERIFIER_NAMESPACES = ("ProverRepl", "ProverCheck", "ProverAttempt")
 
 _META_PREFIXES = (
     "Lean.Elab",
@@ -122,6 +123,8 @@ def _check_ident(tok: str, tokens: list[tuple[str, str]], i: int, part: Part) ->
     for piece in tok.split("."):
         if piece in _ALWAYS_FORBIDDEN:
             return Finding(piece, _ALWAYS_FORBIDDEN[piece])
+        if piece.startswith(_VERIFIER_NAMESPACES):
+            return Finding(piece, "the verifier's own namespaces are off limits")
         if len(piece) > 1 and piece.startswith("_"):
             return Finding(tok, "names starting with `_` are reserved for Lean's auxiliary lemmas")
     if tok.startswith(_META_PREFIXES):

@@ -91,6 +91,7 @@ class Verifier:
 def screen_attempt(attempt: Attempt) -> Rejected | None:
     """The screen's finding for each part of an attempt, as a verdict."""
     parts = (
+        (attempt.theorem.name, Part.STATEMENT),  # no `_root_.X`, no verifier namespace
         (attempt.theorem.signature, Part.STATEMENT),
         (attempt.theorem.preamble, Part.PREAMBLE),
         (attempt.proof, Part.PROOF),
