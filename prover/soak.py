@@ -130,7 +130,10 @@ class _Service:
         argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1"]
         argv += ["--dir", str(self.tmp), "--appendonly", "yes", "--appendfsync", "always"]
         self.redis = subprocess.Popen(
-            [*argv, "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*argv, "--save", ""],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         client = self._redis()
         deadline = time.monotonic() + 30

@@ -50,6 +50,12 @@ def test_check_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
             "preamble": "noncomputable section\ndef f (n : Nat) : Nat := n + 1\nend",
         },
         {"statement": "theorem «l11».«two» : 1 + 1 = 2", "proof": "by decide"},
+        {
+            "statement": "theorem my_comm (a b : Nat) : a + b = b + a",
+            "proof": "Nat.add_comm a b",
+            "forbidden": ["Nat.add_comm"],
+        },
+        {"statement": "theorem t : True", "proof": "trivial", "forbidden": ["not a name"]},
     ]
     batch = tmp_path / "attempts.jsonl"
     lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
@@ -58,9 +64,13 @@ def test_check_batch_keeps_order_and_reports_bad_lines(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr
     verdicts = [json.loads(line) for line in out.stdout.splitlines()]
     statuses = [v["status"] for v in verdicts]
-    assert statuses == ["proved", "rejected", "failed", "rejected", "proved", "proved"]
+    assert statuses == [
+        "proved", "rejected", "failed", "rejected", "proved", "proved", "rejected", "rejected"
+    ]  # fmt: skip
     assert "line 3" in verdicts[1]["reason"]  # the file's own line number
     assert verdicts[3]["construct"] == "sorry"
+    assert verdicts[6]["construct"] == "Nat.add_comm"  # forbidden for that theorem
+    assert "line 15" in verdicts[7]["reason"] and "not a constant" in verdicts[7]["reason"]
 
 
 @pytest.mark.parametrize(

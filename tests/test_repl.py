@@ -7,7 +7,7 @@ import pytest
 
 from prover.lean.judge import judge
 from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Crashed, Proved
+from prover.lean.verdicts import Crashed, Proved, Rejected
 from prover.lean.verifier import Verifier
 
 STATEMENT = "theorem t (a b : Nat) : a + b = b + a"
@@ -93,13 +93,40 @@ def test_only_a_complete_report_is_proved() -> None:
         "axioms": [],
         "local_axioms": [],
         "unknown": [],
+        "cited": [],
         "ms": 5,
     }
     assert isinstance(judge(attempt, full, 20.0), Proved)
-    for key in ("locals", "axioms", "local_axioms", "unknown"):
+    for key in ("locals", "axioms", "local_axioms", "unknown", "cited"):
         broken = {k: v for k, v in full.items() if k != key}
         assert isinstance(judge(attempt, broken, 20.0), Crashed), key
     assert isinstance(judge(attempt, {**full, "stage": "other"}, 20.0), Crashed)
     assert judge(attempt, {**full, "same_type": False}, 20.0).status == "rejected"
     assert judge(attempt, {**full, "kind": "other"}, 20.0).status == "rejected"
     assert judge(attempt, {**full, "axioms": ["sorryAx"]}, 20.0).status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("proof", "status"),
+    [
+        ("Nat.add_comm a b", "rejected"),
+        ("by rw [Nat.add_comm]", "rejected"),
+        ("by simp [Nat.add_comm]", "rejected"),
+        ("by\n  have h := @Nat.add_comm\n  exact h a b", "rejected"),
+        ("helper\nwhere helper : a + b = b + a := Nat.add_comm a b", "rejected"),
+        ("by omega", "proved"),
+    ],
+)
+def test_forbidden_constants_are_caught_in_the_proof_term(
+    verifier: Verifier, proof: str, status: str
+) -> None:
+    """Re-proving a library lemma: citing it, directly, through a tactic or through a
+    helper, is `rejected` naming it; a proof that does not use it is proved."""
+    theorem = Theorem.parse(
+        "theorem my_add_comm (a b : Nat) : a + b = b + a",
+        forbidden=("Nat.add_comm", "Nat.add_comm_eq"),
+    )
+    (verdict,) = verifier.check([Attempt.whole(theorem, proof)])
+    assert verdict.status == status, verdict
+    if status == "rejected":
+        assert isinstance(verdict, Rejected) and verdict.construct == "Nat.add_comm"

@@ -40,25 +40,33 @@ structure Walk where
   axioms : List String := []
   localAxioms : List String := []
   unknown : List String := []
+  cited : List String := []  -- constants forbidden for this theorem that the proof uses
 
-partial def walk (env : Environment) (todo : List Name) (seen : List Name) (w : Walk) : Walk :=
+def cite (forbidden : List Name) (c : Name) (w : Walk) : Walk :=
+  if forbidden.contains c then { w with cited := str c :: w.cited } else w
+
+partial def walk (env : Environment) (forbidden : List Name) (todo : List Name)
+    (seen : List Name) (w : Walk) : Walk :=
   match todo with
   | [] => w
   | c :: rest =>
-    if seen.contains c then walk env rest seen w else
+    if seen.contains c then walk env forbidden rest seen w else
+    let w := cite forbidden c w
     match env.getModuleIdxFor? c with
     | some _ =>
-      walk env rest (c :: seen) (if isCoreAxiom c then { w with axioms := str c :: w.axioms } else w)
+      walk env forbidden rest (c :: seen)
+        (if isCoreAxiom c then { w with axioms := str c :: w.axioms } else w)
     | none =>
       match env.find? c with
-      | some (.axiomInfo _) => walk env rest (c :: seen) { w with localAxioms := str c :: w.localAxioms }
+      | some (.axiomInfo _) =>
+        walk env forbidden rest (c :: seen) { w with localAxioms := str c :: w.localAxioms }
       | some ci =>
         let next := push ci.type.getUsedConstants 0 rest
         let next := match ci.value? (allowOpaque := true) with
           | some v => push v.getUsedConstants 0 next
           | none => next
-        walk env next (c :: seen) { w with locals := str c :: w.locals }
-      | none => walk env rest (c :: seen) { w with unknown := str c :: w.unknown }
+        walk env forbidden next (c :: seen) { w with locals := str c :: w.locals }
+      | none => walk env forbidden rest (c :: seen) { w with unknown := str c :: w.unknown }
 
 /-- A declaration of this file by its written name (the embedded runtime elaborates a
 file as a `module`, where it is private). -/
@@ -178,8 +186,13 @@ structure Req where
   proof : String
   preamble : String := ""
   heartbeats : Nat
+  forbidden : List Name := []
 
 def field (j : Json) (k : String) : String := (j.getObjValAs? String k).toOption.getD ""
+
+def namesOf : List String → List Name → List Name
+  | [], acc => acc
+  | s :: rest, acc => namesOf rest (if s.isEmpty then acc else s.toName :: acc)
 
 def nameOf : List String → Name → Name
   | [], n => n
@@ -190,7 +203,9 @@ with spaces or dots, arrives as it is. -/
 def parseReq (j : Json) : Req :=
   { id := (j.getObjValAs? Nat "id").toOption.getD 0, kind := field j "kind",
     name := nameOf ((field j "name").splitOn "\x00") .anonymous, statement := field j "statement",
-    proof := field j "proof", preamble := field j "preamble", heartbeats := (j.getObjValAs? Nat "heartbeats").toOption.getD 200000 }
+    proof := field j "proof", preamble := field j "preamble",
+    heartbeats := (j.getObjValAs? Nat "heartbeats").toOption.getD 200000,
+    forbidden := namesOf ((field j "forbidden").splitOn "\n") [] }
 
 /-- Check one attempt: the statement alone, then the attempt's shape, then Lean's
 elaboration of it and the report on the resulting constant. -/
@@ -219,10 +234,11 @@ def check (base : Command.State) (refs : Refs) (r : Req) : IO (List (String × J
   | some ci =>
     let kind := match ci with | .thmInfo _ => "thm" | _ => "other"
     let same := ci.type == refType && ci.levelParams == refLevels
-    let w := walk s.env [ci.name] [] {}
+    let w := walk s.env r.forbidden [ci.name] [] {}
     return (app out [("kind", Json.str kind), ("same_type", toJson same),
       ("locals", strs w.locals #[]), ("axioms", strs w.axioms #[]),
-      ("local_axioms", strs w.localAxioms #[]), ("unknown", strs w.unknown #[])], refs)
+      ("local_axioms", strs w.localAxioms #[]), ("unknown", strs w.unknown #[]),
+      ("cited", strs w.cited #[])], refs)
 
 /-- The base state after `preamble`, elaborated once from the imports' state and kept. -/
 def baseFor (imports : Command.State) (bases : Bases) (preamble : String) :

@@ -70,7 +70,8 @@ def _attempt(chunk: str, preamble: str, imports: tuple[str, ...], k: int, limit:
 
 
 def attempt_from_json(line: str, limit: int) -> Attempt:
-    """One line of ``--batch`` input: ``{"statement", "proof", "preamble"?, "imports"?}``."""
+    """One line of ``--batch`` input: ``{"statement", "proof", "preamble"?, "imports"?,
+    "forbidden"?}``."""
     try:
         obj = json.loads(line)
     except ValueError as err:
@@ -86,5 +87,10 @@ def attempt_from_json(line: str, limit: int) -> Attempt:
     preamble = obj.get("preamble", "")
     if not isinstance(preamble, str):
         raise InputError("`preamble` must be a string")
-    theorem = Theorem.parse(obj["statement"], preamble, tuple(imports), limit=limit)
+    forbidden = obj.get("forbidden", [])
+    if not isinstance(forbidden, list) or not all(isinstance(c, str) for c in forbidden):
+        raise InputError("`forbidden` must be a list of constant names")
+    theorem = Theorem.parse(
+        obj["statement"], preamble, tuple(imports), limit=limit, forbidden=tuple(forbidden)
+    )
     return Attempt.whole(theorem, obj["proof"], limit=limit)

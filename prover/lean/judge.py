@@ -23,7 +23,7 @@ _AXIOM_REASONS = {
     "Lean.ofReduceNat": "the proof trusts compiled code",
     "Lean.trustCompiler": "the proof trusts the compiler",
 }
-_REPORT = ("locals", "axioms", "local_axioms", "unknown")
+_REPORT = ("locals", "axioms", "local_axioms", "unknown", "cited")
 # Declarations of the file are private on the embedded runtime (it elaborates a module).
 _PRIVATE = re.compile(r"^_private\.[^ ]*?\.0\.")
 
@@ -94,6 +94,9 @@ def _from_report(answer: Answer, time_s: float) -> Verdict:
     unknown = _names(answer, "unknown")
     if unknown:
         return Rejected(unknown[0], "depends on a constant Lean cannot find", time_s)
+    cited = _names(answer, "cited")
+    if cited:
+        return Rejected(cited[0], "the proof cites a constant forbidden for this theorem", time_s)
     axioms = tuple(sorted(set(_names(answer, "axioms"))))
     bad = [a for a in axioms if a not in ALLOWED_AXIOMS]
     if bad:

@@ -105,6 +105,7 @@ class Repl:
         heartbeats: int,
         timeout_s: float,
         max_rss_mb: float,
+        forbidden: tuple[str, ...] = (),
     ) -> Answer:
         """Lean's answer on ``statement := proof``, elaborated from the base state."""
         self.requests += 1
@@ -116,6 +117,7 @@ class Repl:
             "proof": proof,
             "preamble": preamble,
             "heartbeats": heartbeats,
+            "forbidden": "\n".join(forbidden),
         }
         return self._exchange(request, self.requests, timeout_s, max_rss_mb)
 

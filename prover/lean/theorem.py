@@ -11,6 +11,7 @@ _HEADER = re.compile(r"^\s*(theorem|lemma)\s+((?:«[^»\n]*»|[^\s(\[{⦃:«])+)
 _PART = r"(?:[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*|«[^».\n]+»)"  # a plain or a «quoted» component
 _IDENT = re.compile(rf"^{_PART}(?:\.{_PART})*$")
 _COMPONENT = re.compile(_PART)
+_PLAIN_NAME = re.compile(r"^[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*(?:\.[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*)*$")
 _IMPORT = re.compile(r"^[A-Z][\w.]*$")
 
 
@@ -43,6 +44,8 @@ class Theorem:
     signature: str
     preamble: str = ""
     imports: tuple[str, ...] = DEFAULT_IMPORTS
+    # Constants a proof may not cite (re-proving a library lemma must not use it).
+    forbidden: tuple[str, ...] = ()
 
     @classmethod
     def parse(
@@ -52,6 +55,7 @@ class Theorem:
         imports: tuple[str, ...] = DEFAULT_IMPORTS,
         *,
         limit: int = 100_000,
+        forbidden: tuple[str, ...] = (),
     ) -> Theorem:
         """Parse ``theorem t (a : Nat) : a = a`` (a trailing ``:= ...`` is dropped)."""
         text = check_text("statement", statement, limit)
@@ -70,7 +74,10 @@ class Theorem:
         for module in imports:
             if not _IMPORT.match(module):
                 raise InputError(f"`{module}` is not a module name")
-        return cls(name=name, signature=signature, preamble=pre, imports=tuple(imports))
+        for constant in forbidden:
+            if not _PLAIN_NAME.match(constant):
+                raise InputError(f"forbidden: `{constant}` is not a constant's name")
+        return cls(name, signature, pre, tuple(imports), tuple(forbidden))
 
     @property
     def statement(self) -> str:

@@ -81,6 +81,7 @@ class Verifier:
                 self.settings.max_heartbeats,
                 self.settings.attempt_timeout_s,
                 self.settings.max_rss_mb,
+                attempt.theorem.forbidden,
             )
             broken = False
         finally:

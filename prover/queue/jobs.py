@@ -56,6 +56,9 @@ class JobSpec(BaseModel):
     statement: str = Field(description="`theorem NAME (binders) : type` (`:= by sorry` allowed)")
     preamble: str = Field(default="", description="Definitions the statement uses.")
     imports: list[str] = Field(default_factory=list, max_length=32)
+    forbidden: list[str] = Field(
+        default_factory=list, max_length=256, description="Constants a proof may not cite."
+    )
     budget: Budget = Field(default_factory=Budget)
     generator: GeneratorChoice = Field(default_factory=GeneratorChoice)
     label: str = Field(default="", max_length=200, description="e.g. the theorem set's name")
@@ -67,13 +70,20 @@ class JobSpec(BaseModel):
             statement=theorem.statement,
             preamble=theorem.preamble,
             imports=list(theorem.imports),
+            forbidden=list(theorem.forbidden),
             budget=budget,
             label=label,
         )
 
     def theorem(self, limit: int = 100_000) -> Theorem:
         """The parsed theorem; raises ``InputError`` (``Forbidden``) for bad input."""
-        theorem = Theorem.parse(self.statement, self.preamble, tuple(self.imports), limit=limit)
+        theorem = Theorem.parse(
+            self.statement,
+            self.preamble,
+            tuple(self.imports),
+            limit=limit,
+            forbidden=tuple(self.forbidden),
+        )
         rejected = screen_attempt(Attempt.steps(theorem, []))
         if rejected:
             raise Forbidden(rejected.construct, rejected.reason)

@@ -36,6 +36,7 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
         "signature": theorem.signature,
         "preamble": theorem.preamble,
         "imports": list(theorem.imports),
+        "forbidden": list(theorem.forbidden),
         "proof": attempt.proof,
         "prefix": attempt.prefix,
         "tactics": list(attempt.tactics),
@@ -43,7 +44,13 @@ def _attempt_dict(attempt: Attempt) -> dict[str, Any]:
 
 
 def _attempt_from(data: dict[str, Any]) -> Attempt:
-    theorem = Theorem(data["name"], data["signature"], data["preamble"], tuple(data["imports"]))
+    theorem = Theorem(
+        data["name"],
+        data["signature"],
+        data["preamble"],
+        tuple(data["imports"]),
+        tuple(data.get("forbidden", [])),
+    )
     return Attempt(theorem, data["proof"], bool(data["prefix"]), tuple(data["tactics"]))
 
 
