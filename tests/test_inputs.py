@@ -2,7 +2,7 @@
 
 import pytest
 
-from prover.lean.files import attempt_from_json, attempts_from_file
+from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.goals import parse_goals
 from prover.lean.theorem import Attempt, InputError, Theorem
 
@@ -43,6 +43,20 @@ def test_oversized_input_is_refused() -> None:
 def test_quoted_names_are_lean_names(statement: str, name: str, parts: tuple[str, ...]) -> None:
     theorem = Theorem.parse(statement)
     assert (theorem.name, theorem.name_parts) == (name, parts)
+
+
+def test_a_theorem_set_carries_forbidden_constants_per_theorem() -> None:
+    source = (
+        "def double (n : Nat) : Nat := n + n\n\n"
+        "-- forbidden: Nat.add_comm Nat.add_comm_eq\n"
+        "theorem a (x y : Nat) : x + y = y + x := by sorry\n\n"
+        "theorem b (n : Nat) : double n = 2 * n := by sorry\n"
+    )
+    a, b = (attempt.theorem for attempt in theorems_from_file(source, 100_000))
+    assert a.forbidden == ("Nat.add_comm", "Nat.add_comm_eq") and b.forbidden == ()
+    assert "forbidden" not in b.preamble and "double" in b.preamble
+    with pytest.raises(InputError, match="not a constant's name"):
+        theorems_from_file("-- forbidden: 1x\ntheorem c : True := by sorry\n", 100_000)
 
 
 def test_trailing_sorry_is_dropped_from_statements() -> None:

@@ -13,6 +13,9 @@ _COMMAND_START = re.compile(
     r"axiom|opaque|mutual|macro|syntax|notation|infix)",
 )
 _THEOREM = re.compile(r"^(theorem|lemma|example)\b")
+# `-- forbidden: Nat.add_comm Nat.add_comm_eq` on the line above a theorem: constants its
+# proof may not cite (a curriculum re-proving library lemmas).
+_FORBIDDEN = re.compile(r"^--\s*forbidden:(.*)$")
 
 
 def attempts_from_file(source: str | bytes, limit: int) -> list[Attempt]:
@@ -37,10 +40,16 @@ def _read_file(source: str | bytes, limit: int, *, theorems_in_context: bool) ->
         imports += line.split()[1:]
     attempts: list[Attempt] = []
     context: list[str] = []
+    forbidden: tuple[str, ...] = ()
     for k, chunk in enumerate(_chunks(lines)):
+        if annotation := _FORBIDDEN.match(chunk.splitlines()[0]):
+            forbidden = tuple(annotation.group(1).split())
+            continue
         is_theorem = bool(_THEOREM.match(chunk))
         if is_theorem:
-            attempts.append(_attempt(chunk, "\n".join(context), tuple(imports), k, limit))
+            preamble = "\n".join(context)
+            attempts.append(_attempt(chunk, preamble, tuple(imports), k, limit, forbidden))
+            forbidden = ()
         if theorems_in_context or not is_theorem:
             context.append(chunk)
     if not attempts:
@@ -51,21 +60,28 @@ def _read_file(source: str | bytes, limit: int, *, theorems_in_context: bool) ->
 def _chunks(lines: list[str]) -> list[str]:
     chunks: list[list[str]] = []
     for line in lines:
-        if _COMMAND_START.match(line) or not chunks:
+        if _COMMAND_START.match(line) or _FORBIDDEN.match(line) or not chunks:
             chunks.append([line])
         else:
             chunks[-1].append(line)
     return ["\n".join(c).rstrip() for c in chunks if "\n".join(c).strip()]
 
 
-def _attempt(chunk: str, preamble: str, imports: tuple[str, ...], k: int, limit: int) -> Attempt:
+def _attempt(
+    chunk: str,
+    preamble: str,
+    imports: tuple[str, ...],
+    k: int,
+    limit: int,
+    forbidden: tuple[str, ...] = (),
+) -> Attempt:
     head, sep, proof = chunk.partition(":=")
     if not sep:
         raise InputError(f"cannot find `:=` in: {chunk.splitlines()[0]}")
     if head.startswith("example"):
         head = f"theorem example_{k}" + head[len("example") :]
     head = re.sub(r"^lemma\b", "theorem", head)
-    theorem = Theorem.parse(head, preamble, imports, limit=limit)
+    theorem = Theorem.parse(head, preamble, imports, limit=limit, forbidden=forbidden)
     return Attempt.whole(theorem, proof, limit=limit)
 
 
