@@ -88,14 +88,19 @@ def test_feedback_is_flushed_once_to_rotated_files(redis_keys: Env, tmp_path: Pa
     assert sorted(ids) == sorted(f"j/{i}" for i in range(40))
 
 
+def queue_task(redis: Redis, keys: Keys, job: str, status: str) -> None:
+    """One task of a job with that status, in the tasks stream of a fresh group."""
+    attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
+    redis.xgroup_create(keys.tasks, VERIFIERS, id="0", mkstream=True)
+    redis.hset(keys.job(job), "status", status)
+    redis.xadd(keys.tasks, Task("1", job, attempt).fields())
+
+
 def test_a_task_that_killed_its_workers_is_crashed_not_retried(
     redis_keys: Env, redis_settings: Callable[..., RedisSettings]
 ) -> None:
     redis, keys = redis_keys
-    attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
-    redis.xgroup_create(keys.tasks, VERIFIERS, id="0", mkstream=True)
-    redis.hset(keys.job("job"), "status", "running")
-    redis.xadd(keys.tasks, Task("1.0", "job", attempt).fields())
+    queue_task(redis, keys, "job", "running")
     redis.xreadgroup(VERIFIERS, "dead-1", {keys.tasks: ">"})
     (entry_id, _), *_ = redis.xrange(keys.tasks)
     for dead in ("dead-2", "dead-3"):  # each claim counts one more delivery
@@ -113,10 +118,7 @@ def test_tasks_of_a_finished_job_are_dropped_unchecked(
 ) -> None:
     """A search that ended (proved, cancelled) leaves tasks in the stream: no Lean for them."""
     redis, keys = redis_keys
-    attempt = Attempt.whole(Theorem.parse("theorem t : True"), "by trivial")
-    redis.xgroup_create(keys.tasks, VERIFIERS, id="0", mkstream=True)
-    redis.hset(keys.job("done"), "status", "cancelled")
-    redis.xadd(keys.tasks, Task("7", "done", attempt).fields())
+    queue_task(redis, keys, "done", "cancelled")
     verifier = Verifier(LeanSettings(spares=0))
     worker = VerifyWorker(redis, keys, redis_settings(keys), verifier, "w")
     assert worker.step(block_ms=10) == 1
