@@ -16,6 +16,7 @@ that another (or the same one, restarted) picks up where it stood.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -72,13 +73,17 @@ class Step:
     tactics: tuple[str, ...]
     score: float
 
-    def to_json(self) -> str:
-        data = {"kind": self.kind, "node": self.node, "tactics": list(self.tactics)}
-        return json.dumps({**data, "score": self.score}, ensure_ascii=False)
+    def data(self) -> dict[str, Any]:
+        """What is stored of it (the task id is the key it is stored under, if any)."""
+        return {
+            "kind": self.kind,
+            "node": self.node,
+            "tactics": list(self.tactics),
+            "score": self.score,
+        }
 
     @classmethod
-    def from_json(cls, task: str, text: str) -> Step:
-        data = json.loads(text)
+    def of(cls, task: str, data: dict[str, Any]) -> Step:
         return cls(task, data["kind"], data["node"], tuple(data["tactics"]), data["score"])
 
 
@@ -109,18 +114,14 @@ class _Advance:
     def __init__(self, search: JobSearch, pipe: Pipeline, job_id: str, job: dict[str, str]):
         self.search, self.pipe, self.job_id, self.job = search, pipe, job_id, job
         self.keys = search.keys
-        self.spec = JobSpec.model_validate_json(job["spec"])
+        self.spec, self.theorem = _parsed(job["spec"])
         self.budget = self.spec.budget
-        # Validated at submission; the limit then was the submitter's.
-        self.theorem = self.spec.theorem(limit=2**31)
         self.next_id = int(job.get("next_node", 0))
         self.known: dict[str, int] = {}  # states added in this transaction
         self.new: list[Node] = []
         self.edges: list[dict[str, Any]] = []
-        self.candidates = [
-            Step("", "confirm", c["node"], tuple(c["tactics"]), c["score"])
-            for c in json.loads(job.get("candidates") or "[]")
-        ]
+        # Proved prefixes waiting for their confirmation, best first when sent.
+        self.candidates = [Step.of("", c) for c in json.loads(job.get("candidates") or "[]")]
         self.sent: list[tuple[Step, Attempt]] = []
         self.expanded: list[Node] = []
         self.final: tuple[str, dict[str, str]] | None = None
@@ -132,7 +133,7 @@ class _Advance:
         pending = self.pipe.hgetall(self.keys.pending(self.job_id))
         raw = self.pipe.lrange(self.keys.results(self.job_id), 0, -1)
         verdicts = decode_results(raw)
-        steps = [Step.from_json(task, text) for task, text in pending.items()]
+        steps = [Step.of(task, json.loads(text)) for task, text in pending.items()]
         arrived = [(s, verdicts[s.task]) for s in steps if s.task in verdicts]
         waiting = [s for s in steps if s.task not in verdicts]
         for step, verdict in arrived:
@@ -295,10 +296,8 @@ class _Advance:
             for node in self.expanded:
                 emit(pipe, self.keys, job_id, "expanded", {"node": node.id})
         merged = sum(1 for e in self.edges if e.get("merged"))
-        queued = [
-            {"node": c.node, "tactics": list(c.tactics), "score": c.score} for c in self.candidates
-        ]
-        fields = {"next_node": self.next_id, "candidates": json.dumps(queued)}
+        queued = json.dumps([c.data() for c in self.candidates], ensure_ascii=False)
+        fields = {"next_node": self.next_id, "candidates": queued}
         pipe.hset(key, mapping=fields)
         pipe.hincrby(key, "merged", merged)
         if self.final is not None:
@@ -314,7 +313,7 @@ class _Advance:
             task = str(calls + k)
             stream = self.keys.tasks if step.kind == "step" else self.keys.urgent_tasks
             self.pipe.xadd(stream, Task(task, self.job_id, attempt).fields())
-            pending[task] = step.to_json()
+            pending[task] = json.dumps(step.data(), ensure_ascii=False)
         if pending:
             self.pipe.hset(self.keys.pending(self.job_id), mapping=pending)
             self.pipe.hincrby(self.keys.job(self.job_id), "verifier_calls", len(pending))
@@ -337,6 +336,15 @@ class _Advance:
         self.pipe.rpush(self.keys.edges(self.job_id), *(json.dumps(e) for e in edges))
         for e in edges:
             emit(self.pipe, self.keys, self.job_id, "verdict", e)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(spec: str) -> tuple[JobSpec, Theorem]:
+    """A job's spec and theorem, parsed once per coordinator, not at every poll: a job is
+    looked at every ``poll_s`` and re-parsing and re-screening cost ~0.3 ms each time.
+    (Validated at submission; the limit then was the submitter's.)"""
+    job_spec = JobSpec.model_validate_json(spec)
+    return job_spec, job_spec.theorem(limit=2**31)
 
 
 def _edge(kind: str, step: Step, verdict: Verdict) -> dict[str, Any]:
