@@ -11,6 +11,7 @@ from fastapi.security import HTTPBearer
 
 from api.errors import ApiError
 from prover.queue.connect import Redis
+from prover.queue.jobs import JobQueue
 from prover.queue.keys import FINAL_STATUSES, Keys
 
 bearer = HTTPBearer(auto_error=False, description="An API key, when authentication is on.")
@@ -109,10 +110,7 @@ def active_jobs(redis: Redis, keys: Keys, owner: str) -> int:
     ids = sorted(redis.smembers(key))
     if not ids:
         return 0
-    with redis.pipeline(transaction=False) as pipe:
-        for job_id in ids:
-            pipe.hget(keys.job(job_id), "status")
-        statuses = pipe.execute()
+    statuses = JobQueue(redis, keys).statuses(ids)
     done = [i for i, s in zip(ids, statuses, strict=True) if s is None or s in FINAL_STATUSES]
     if done:
         redis.srem(key, *done)

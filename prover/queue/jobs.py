@@ -154,6 +154,13 @@ class JobQueue:
         status, owner = self.redis.hmget(self.keys.job(job_id), ["status", "owner"])
         return None if status is None else owner or ""
 
+    def statuses(self, ids: list[str]) -> list[str | None]:
+        """Each job's status (None: no such job), in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hget(self.keys.job(job_id), "status")
+            return list(pipe.execute())
+
     def owned(self, owner: str) -> list[str]:
         """Ids of every job the owner submitted, newest first."""
         return list(self.redis.zrevrange(self.keys.owned(owner), 0, -1))

@@ -13,8 +13,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from prover.lean.verdicts import Crashed, Verdict
@@ -23,9 +22,10 @@ from prover.lean.verifier import Verifier
 if TYPE_CHECKING:
     from prover.dojo.backend import DojoVerifier
 from prover.queue.connect import Redis, ensure_group
+from prover.queue.jobs import JobQueue
 from prover.queue.keys import FINAL_STATUSES, VERIFIERS, Keys
 from prover.queue.tasks import Task, encode_result
-from prover.queue.workers import OUTAGES, Registry, run_loop
+from prover.queue.workers import Registry, periodically, run_loop
 from prover.settings import RedisSettings
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class VerifyWorker:
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is always finished."""
         self.registry.beat(done=0, in_hand=0, warm=False)
-        with self._beating():
+        with periodically(10.0, self.registry.beat):  # Lean starts for a minute or more
             self.verifier.prewarm()
         self.registry.beat(warm=True)
         lanes = [threading.Thread(target=self._lane, args=(stop,)) for _ in range(self.lanes)]
@@ -184,11 +184,9 @@ class VerifyWorker:
     def _finished_jobs(self, jobs: set[str]) -> set[str]:
         """Jobs among ``jobs`` that are final: their tasks need no verdict. (A synchronous
         check's job has no hash at all; its task is checked.)"""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for job in jobs:
-                pipe.hget(self.keys.job(job), "status")
-            statuses = pipe.execute()
-        return {j for j, s in zip(jobs, statuses, strict=True) if s in FINAL_STATUSES}
+        ids = sorted(jobs)
+        statuses = JobQueue(self.redis, self.keys).statuses(ids)
+        return {j for j, s in zip(ids, statuses, strict=True) if s in FINAL_STATUSES}
 
     def _drop(self, held: Held) -> None:
         stream, entry_id = held
@@ -211,43 +209,16 @@ class VerifyWorker:
                 pipe.xdel(stream, entry_id)
             pipe.execute()
 
-    @contextmanager
-    def _beating(self) -> Iterator[None]:
-        """Keep the heartbeat going while Lean starts (a minute or more)."""
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(10):
-                self.registry.beat()
-
-        thread = threading.Thread(target=beat, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-
-    @contextmanager
-    def _holding(self, held: list[Held]) -> Iterator[None]:
+    def _holding(self, held: list[Held]) -> AbstractContextManager[None]:
         """Refresh the claim on ``held`` while Lean works, so no one reclaims them."""
-        stop = threading.Event()
         by_stream: dict[str, list[str]] = {}
         for stream, entry_id in held:
             by_stream.setdefault(stream, []).append(entry_id)
 
         def refresh() -> None:
-            while not stop.wait(self.settings.claim_idle_s / 3):
-                for stream, ids in by_stream.items():
-                    with contextlib.suppress(*OUTAGES):  # the next refresh may get through
-                        self.redis.xclaim(stream, VERIFIERS, self.name, 0, ids, justid=True)
+            for stream, ids in by_stream.items():
+                self.redis.xclaim(stream, VERIFIERS, self.name, 0, ids, justid=True)
 
-        thread = threading.Thread(target=refresh, daemon=True) if held else None
-        if thread:
-            thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            if thread:
-                thread.join()
+        if not held:
+            return contextlib.nullcontext()
+        return periodically(self.settings.claim_idle_s / 3, refresh)

@@ -10,7 +10,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -82,6 +83,26 @@ def run_loop(
             delay = 0.0
         if not moved:
             stop.wait(idle_s)
+
+
+@contextmanager
+def periodically(interval_s: float, action: Callable[[], None]) -> Iterator[None]:
+    """Run ``action`` every ``interval_s`` on a thread of its own while the block runs (a
+    heartbeat, a claim kept fresh); a Redis outage skips one run, the next may get through."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            with contextlib.suppress(*OUTAGES):
+                action()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def live_workers(redis: Redis, keys: Keys, within_s: float = 60.0) -> list[dict[str, Any]]:
