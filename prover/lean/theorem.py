@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 DEFAULT_IMPORTS: tuple[str, ...] = ()
 
 _HEADER = re.compile(r"^\s*(theorem|lemma)\s+((?:«[^»\n]*»|[^\s(\[{⦃:«])+)\s*(.*)$", re.DOTALL)
-_PART = r"(?:[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*|«[^».\n]+»)"  # a plain or a «quoted» component
+_PLAIN = r"[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*"  # one component of a name, unquoted
+_PART = rf"(?:{_PLAIN}|«[^».\n]+»)"  # a plain or a «quoted» component
 _IDENT = re.compile(rf"^{_PART}(?:\.{_PART})*$")
 _COMPONENT = re.compile(_PART)
-_PLAIN_NAME = re.compile(r"^[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*(?:\.[^\W\d][\w'!?₀-₉ₐ-ₜᵢ-ᵪ]*)*$")
+_PLAIN_NAME = re.compile(rf"^{_PLAIN}(?:\.{_PLAIN})*$")
 _IMPORT = re.compile(r"^[A-Z][\w.]*$")
 
 
