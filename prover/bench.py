@@ -294,7 +294,7 @@ def stop_process(proc: subprocess.Popen[Any]) -> None:
         proc.wait(timeout=30)
 
 
-def wait_ready(server: subprocess.Popen[bytes], base: str, timeout_s: float) -> None:
+def wait_ready(server: subprocess.Popen[Any], base: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -54,8 +54,6 @@ class Tally:
 
 
 def bench_soak(minutes: float, clients: int, drain_s: float) -> None:
-    if shutil.which("redis-server") is None:
-        raise BenchError("the soak needs redis-server (Debian: apt-get install redis-server)")
     print(f"machine: {machine()}; {clients} clients for {minutes:g} min", flush=True)
     with tempfile.TemporaryDirectory(prefix="prover-soak-") as tmp, ExitStack() as stack:
         service = stack.enter_context(_Service(Path(tmp)).running())
@@ -127,24 +125,7 @@ class _Service:
         )
 
     def start_redis(self) -> None:
-        argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1"]
-        argv += ["--dir", str(self.tmp), "--appendonly", "yes", "--appendfsync", "always"]
-        self.redis = subprocess.Popen(
-            [*argv, "--save", ""],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        client = self._redis()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                return
-            except redis_py.RedisError:
-                if time.monotonic() > deadline:
-                    raise BenchError("redis-server did not start") from None
-                time.sleep(0.1)
+        self.redis = start_aof_redis(self.redis_port, self.tmp)
 
     def _redis(self) -> redis_py.Redis:
         return redis_py.Redis(port=self.redis_port, decode_responses=True)
@@ -174,6 +155,30 @@ class _Service:
         stop.wait(max(0.0, begin + seconds - time.monotonic()))
         stop.set()
         say("clients stopped; waiting for the jobs accepted")
+
+
+def start_aof_redis(port: int, data: Path) -> subprocess.Popen[bytes]:
+    """A ``redis-server`` on loopback that writes every command to its AOF in ``data``
+    before answering (so a SIGKILL loses nothing acknowledged), once it answers PING."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError("no redis-server (Debian: apt-get install redis-server)")
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
+    argv += ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    client = redis_py.Redis(port=port, decode_responses=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.ping()
+            return proc
+        except redis_py.RedisError:
+            if time.monotonic() > deadline:
+                stop_process(proc)
+                raise BenchError("redis-server did not start") from None
+            time.sleep(0.1)
 
 
 def _client(base: str, k: int, tally: Tally, stop: threading.Event) -> None:

@@ -16,33 +16,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prover.bench import stop_process
+from prover.bench import stop_process, wait_ready
 from prover.settings import LeanSettings
+from prover.soak import start_aof_redis
 from tests.apiserver import free_port, wait_http
+from tests.test_workers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 STATEMENT = "theorem outage (p q : Prop) (hp : p) (hq : q) : q ∧ p"
 
 
 def start_redis(port: int, data: Path) -> subprocess.Popen[bytes]:
-    """``redis-server`` writing every command to its AOF before answering."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("no redis-server binary (Debian: apt-get install redis-server)")
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data)]
-    argv += ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while (
-        subprocess.run(
-            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-        ).stdout.strip()
-        != "PONG"
-    ):
-        if time.monotonic() > deadline:
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.1)
-    return proc
+    return start_aof_redis(port, data)
 
 
 @contextmanager
@@ -62,14 +49,6 @@ def serving(redis_port: int, lean: LeanSettings) -> Iterator[tuple[str, subproce
         stop_process(proc)
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def status(base: str, job_id: str) -> str:
     answer = httpx.get(f"{base}/v1/jobs/{job_id}", timeout=10)
     return (
@@ -87,8 +66,7 @@ def test_serve_survives_a_redis_restart(
     try:
         with serving(redis_port, lean) as (base, proc):
             wait_http(f"{base}/healthz", timeout_s=60)
-            ready = lambda: httpx.get(f"{base}/readyz", timeout=5).status_code == 200  # noqa: E731
-            wait_for("serve ready", ready, timeout_s=300)
+            wait_ready(proc, base, timeout_s=300)
             job_id = httpx.post(f"{base}/v1/jobs", json={"statement": STATEMENT}).json()["id"]
 
             redis.kill()  # SIGKILL: no chance to write anything more
@@ -102,9 +80,9 @@ def test_serve_survives_a_redis_restart(
             assert proc.poll() is None
 
             redis = start_redis(redis_port, tmp_path)
-            wait_for("the job to end", lambda: status(base, job_id) == "proved", timeout_s=120)
+            wait_until("the job to end", lambda: status(base, job_id) == "proved", timeout_s=120)
             again = httpx.post(f"{base}/v1/jobs", json={"statement": STATEMENT}).json()["id"]
-            wait_for("a new job", lambda: status(base, again) == "proved", timeout_s=120)
+            wait_until("a new job", lambda: status(base, again) == "proved", timeout_s=120)
             proc.terminate()
             assert proc.wait(timeout=60) == 0
     finally:
