@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from prover.lean.theorem import Attempt
-from prover.lean.verdicts import Verdict
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Verdict
 from prover.queue.connect import Redis
 from prover.queue.keys import Keys
 from prover.queue.tasks import Task, decode_results

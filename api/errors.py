@@ -13,9 +13,9 @@ from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 from api.models import ErrorBody
-from prover.lean.theorem import InputError
+from prover.core.jobs import Forbidden
+from prover.core.theorem import InputError
 from prover.queue.connect import RedisUnavailable
-from prover.queue.jobs import Forbidden
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 import anyio
 from redis.exceptions import RedisError
 
+from prover.core.jobs import FINAL_STATUSES
 from prover.queue.jobs import JobQueue
-from prover.queue.keys import FINAL_STATUSES
 
 POLL_S = 0.25
 RETRY_MS = 2000

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prover.queue.jobs import JobInfo, JobSpec
+from prover.core.jobs import JobInfo, JobSpec
+from prover.core.verdicts import Status as VerdictStatus
 
 __all__ = [
     "BatchCreated",
@@ -24,7 +25,6 @@ __all__ = [
     "VerdictOut",
 ]
 
-JobStatus = Literal["queued", "running", "proved", "failed", "exhausted", "error", "cancelled"]
 MAX_BATCH = 1000
 
 
@@ -118,7 +118,7 @@ class PositionOut(BaseModel):
 class VerdictOut(BaseModel):
     """Lean's verdict; which fields are present depends on ``status``."""
 
-    status: Literal["proved", "open", "failed", "rejected", "timeout", "crashed"]
+    status: VerdictStatus
     time_s: float
     axioms: list[str] | None = Field(default=None, description="proved: the axioms used.")
     goals: list[GoalOut] | None = Field(default=None, description="open: the goals left.")

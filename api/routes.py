@@ -20,21 +20,20 @@ from api.models import (
     ErrorBody,
     JobCreated,
     JobList,
-    JobStatus,
     Stats,
     Tree,
     VerdictOut,
 )
 from api.security import Client, reserve_jobs, track_jobs
 from api.state import ApiState, Authed, AuthedStream, State
+from prover.core.jobs import Forbidden, JobInfo, JobSpec, JobStatus
+from prover.core.screen import screen_attempt
+from prover.core.theorem import Attempt, InputError, Theorem
+from prover.core.verdicts import Status as VerdictStatus
+from prover.core.verdicts import Verdict, verdict_to_dict
 from prover.data.export import stream_rows
 from prover.data.sources import ExportError, Filters, RedisSource
 from prover.data.views import Splitter
-from prover.lean.theorem import Attempt, InputError, Theorem
-from prover.lean.verdicts import Status as VerdictStatus
-from prover.lean.verdicts import Verdict, verdict_to_dict
-from prover.lean.verifier import screen_attempt
-from prover.queue.jobs import Forbidden, JobInfo, JobSpec
 from prover.queue.workers import live_workers
 
 router = APIRouter(prefix="/v1")
@@ -132,12 +131,48 @@ def _validate(spec: JobSpec, limit: int, where: str) -> None:
 def list_jobs(
     client: Authed,
     state: State,
+    response: Response,
     status: Annotated[JobStatus | None, Query()] = None,
+    label: Annotated[str | None, Query(max_length=200, description="Exactly this label.")] = None,
+    name: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Names containing this, any case."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Matches to skip.")] = 0,
 ) -> JobList:
-    """The caller's newest jobs (every tenant's for an admin key), optionally of one status."""
-    owner = client.tenant if client.scoped else None
-    return JobList(jobs=state.queue.recent(limit, status, owner))
+    """The caller's newest jobs (every tenant's for an admin key), filtered, one page of
+    them; the ``X-Total-Count`` header says how many match."""
+    index = state.keys.owned(client.tenant) if client.scoped else state.keys.job_index
+    if status is None and label is None and name is None:
+        total = int(state.redis.zcard(index))
+        ids = list(state.redis.zrevrange(index, offset, offset + limit - 1))
+    else:
+        matching = _matching(state, index, status, label, name)
+        total, ids = len(matching), matching[offset : offset + limit]
+    response.headers["X-Total-Count"] = str(total)
+    return JobList(jobs=[info for info in map(state.queue.get, ids) if info is not None])
+
+
+def _matching(
+    state: ApiState, index: str, status: str | None, label: str | None, name: str | None
+) -> list[str]:
+    """Ids in ``index``, newest first, whose job has the status, label and name asked for
+    (one pipelined read of three fields per job, not the whole job)."""
+    ids = list(state.redis.zrevrange(index, 0, -1))
+    with state.redis.pipeline(transaction=False) as pipe:
+        for job_id in ids:
+            pipe.hmget(state.keys.job(job_id), ["status", "label", "name"])
+        rows = pipe.execute()
+    needle = name.casefold() if name else None
+    return [
+        job_id
+        for job_id, (s, lab, n) in zip(ids, rows, strict=True)
+        if s is not None
+        and (status is None or s == status)
+        and (label is None or (lab or "") == label)
+        and (needle is None or needle in (n or "").casefold())
+    ]
 
 
 @router.get("/jobs/{job_id}", tags=["jobs"], responses=ERRORS | NOT_FOUND)
@@ -230,6 +265,13 @@ def stats(_: Authed, state: State) -> Stats:
         verify_workers=kinds.count("verify"),
         search_workers=kinds.count("search"),
     )
+
+
+@router.get("/metrics", tags=["queue"], responses=ERRORS)
+def metrics_json(_: Authed, state: State) -> dict[str, Any]:
+    """The samples of ``/metrics`` as JSON, ``{"time", "metrics": {name: [{"labels",
+    "value"}]}}``: what the dashboard's service page charts."""
+    return state.metrics.snapshot()
 
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from fastapi.security import HTTPBearer
 
 from api.errors import ApiError
+from prover.core.jobs import FINAL_STATUSES
 from prover.queue.connect import Redis
 from prover.queue.jobs import JobQueue
-from prover.queue.keys import FINAL_STATUSES, Keys
+from prover.queue.keys import Keys
 
 bearer = HTTPBearer(auto_error=False, description="An API key, when authentication is on.")
 

@@ -18,14 +18,14 @@ from typing import Any
 
 import httpx
 
+from prover.core.jobs import Budget, JobSpec
+from prover.core.theorem import Attempt, Theorem
 from prover.generate.base import Generator
 from prover.generate.select import make_generator
 from prover.generate.symbolic import SymbolicProposer
 from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
-from prover.lean.theorem import Attempt, Theorem
 from prover.lean.verifier import Verifier
-from prover.queue.jobs import Budget, JobSpec
 from prover.search.local import LocalSettings, print_job, progress_printer, run_locally
 from prover.settings import GeneratorSettings, LeanSettings
 

@@ -12,15 +12,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from prover.cli_data import add_commands as add_data_commands
+from prover.core.jobs import Budget, JobSpec
+from prover.core.theorem import Attempt, InputError, Theorem
+from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.dojo.cli import add_commands as add_dojo_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
 from prover.lean.runtime import RuntimeSetupError, install
-from prover.lean.theorem import Attempt, InputError, Theorem
-from prover.lean.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, RedisUnavailable
-from prover.queue.jobs import Budget, JobQueue, JobSpec
+from prover.queue.jobs import JobQueue
 from prover.queue.keys import Keys
 from prover.queue.workers import stop_on_signals, worker_name
 from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings

@@ -16,8 +16,8 @@ from typing import Any
 
 from redis.exceptions import WatchError
 
+from prover.core.jobs import JobSpec
 from prover.queue.connect import Redis, ensure_group
-from prover.queue.jobs import JobSpec
 from prover.queue.keys import FLUSHERS, Keys
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from prover.core.theorem import Attempt, InputError, Theorem
+from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Rejected, Timeout
 from prover.dojo import importer
 from prover.dojo.backend import DojoVerifier
 from prover.dojo.cli import add_commands
@@ -23,8 +25,6 @@ from prover.dojo.results import Finished, from_error, from_result
 from prover.dojo.settings import DojoSettings
 from prover.lean.files import theorems_from_file
 from prover.lean.process import BackendUnavailable
-from prover.lean.theorem import Attempt, InputError, Theorem
-from prover.lean.verdicts import Crashed, Failed, Goal, Open, Proved, Rejected, Timeout
 from prover.lean.verifier import Verifier, make_verifier
 from prover.settings import LeanSettings
 

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from prover.cli_data import add_commands
+from prover.core.jobs import JobSpec
+from prover.core.theorem import InputError
 from prover.data import (
     DirectorySource,
     ExportError,
@@ -26,9 +28,7 @@ from prover.data import (
     stream_rows,
 )
 from prover.feedback import job_records
-from prover.lean.theorem import InputError
 from prover.queue.connect import Redis
-from prover.queue.jobs import JobSpec
 from prover.queue.keys import Keys
 
 REDIS_URL = os.environ.get("PROVER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")  # as conftest

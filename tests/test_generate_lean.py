@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Open
 from prover.generate import SymbolicProposer
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Open
 from prover.lean.verifier import Verifier
 
 pytestmark = pytest.mark.lean

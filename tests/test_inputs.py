@@ -2,9 +2,9 @@
 
 import pytest
 
+from prover.core.goals import parse_goals
+from prover.core.theorem import Attempt, InputError, Theorem
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
-from prover.lean.goals import parse_goals
-from prover.lean.theorem import Attempt, InputError, Theorem
 
 
 @pytest.mark.parametrize(

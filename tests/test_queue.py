@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from prover.core.jobs import Budget, Forbidden, JobSpec
+from prover.core.theorem import Attempt, InputError, Theorem
 from prover.feedback import RotatingJsonl, flush
-from prover.lean.theorem import Attempt, InputError, Theorem
 from prover.lean.verifier import Verifier
 from prover.queue.connect import Redis, RedisUnavailable, connect, embedded_redis
-from prover.queue.jobs import Budget, Forbidden, JobQueue, JobSpec
+from prover.queue.jobs import JobQueue
 from prover.queue.keys import SCHEMA, VERIFIERS, Keys
 from prover.queue.tasks import Task, decode_results
 from prover.queue.verify_worker import VerifyWorker

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Crashed, Proved, Rejected
 from prover.lean.judge import judge
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Crashed, Proved, Rejected
 from prover.lean.verifier import Verifier
 
 STATEMENT = "theorem t (a b : Nat) : a + b = b + a"

@@ -2,9 +2,8 @@
 
 import pytest
 
-from prover.lean.screen import Part, screen, strip_comments
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verifier import screen_attempt
+from prover.core.screen import Part, screen, screen_attempt, strip_comments
+from prover.core.theorem import Attempt, Theorem
 
 LEGIT_PROOFS = [
     "by omega",

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from prover.core.jobs import FINAL_STATUSES, Budget, JobInfo, JobSpec
 from prover.feedback import RotatingJsonl, flush
 from prover.lean.files import theorems_from_file
 from prover.lean.verifier import Verifier
 from prover.queue.connect import Redis
-from prover.queue.jobs import Budget, JobInfo, JobQueue, JobSpec
-from prover.queue.keys import FINAL_STATUSES, Keys
+from prover.queue.jobs import JobQueue
+from prover.queue.keys import Keys
 from prover.queue.verify_worker import VerifyWorker
 from prover.search.best_first import normalize_state
 from prover.search.coordinator import Coordinator

@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from prover.core.jobs import Budget, JobSpec
 from prover.data import DirectorySource, export
 from prover.generate.hf import TransformersGenerator
 from prover.lean.files import theorems_from_file
-from prover.queue.jobs import Budget, JobSpec
 from prover.search.local import LocalSettings, run_locally
 from prover.settings import FeedbackSettings, GeneratorSettings, RedisSettings
 from prover.train import STATE_FILE, TrainConfig, checkpoints, train

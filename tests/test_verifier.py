@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Failed, Open, Proved, Verdict
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Failed, Open, Proved, Verdict
 from prover.lean.verifier import Verifier
 from prover.settings import LeanSettings
 

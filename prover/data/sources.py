@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from prover.lean.theorem import InputError
+from prover.core.theorem import InputError
+from prover.core.verdicts import STATUSES
 from prover.queue.connect import Redis, connect
 from prover.queue.keys import Keys
 
 Record = dict[str, Any]
 
-VERDICTS = frozenset({"proved", "open", "failed", "rejected", "timeout", "crashed"})
 # A record without these (as strings) cannot be placed in any view: it counts as malformed.
 REQUIRED = ("id", "job", "statement", "kind", "tactic", "verdict")
 
@@ -51,9 +51,9 @@ class Filters:
     models: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        unknown = sorted(self.verdicts - VERDICTS)
+        unknown = sorted(self.verdicts - STATUSES)
         if unknown:
-            raise ExportError(f"unknown verdict {unknown[0]!r}; one of {sorted(VERDICTS)}")
+            raise ExportError(f"unknown verdict {unknown[0]!r}; one of {sorted(STATUSES)}")
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise ExportError("--since must be before --until")
 

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from prover.core.screen import screen_attempt
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Failed, Open, Verdict
 from prover.dojo.results import Finished, from_error, from_result, lean_dojo
 from prover.dojo.settings import DojoSettings
 from prover.lean.process import BackendUnavailable
-from prover.lean.theorem import Attempt
-from prover.lean.verdicts import Failed, Open, Verdict
-from prover.lean.verifier import Verifier, screen_attempt
+from prover.lean.verifier import Verifier
 from prover.settings import LeanSettings
 
 MAX_STATES_PER_THEOREM = 10_000

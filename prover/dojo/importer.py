@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from prover.core.theorem import InputError
 from prover.dojo.records import BadRecord, DojoTheorem, sft_row
-from prover.lean.theorem import InputError
 
 SPLIT_FILES = ("train", "val", "test")
 # LeanDojo's `val` is `validation` in prover.data's exports, so rows of both can be mixed.

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from prover.core.screen import Part, screen
+from prover.core.theorem import InputError, Theorem
 from prover.generate.prompt import render_prompt
-from prover.lean.screen import Part, screen
-from prover.lean.theorem import InputError, Theorem
 
 SOURCE = "leandojo"
 NO_GOALS = "no goals"

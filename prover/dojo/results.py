@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from prover.lean.goals import parse_goals
+from prover.core.goals import parse_goals
+from prover.core.verdicts import Crashed, Failed, Open, Timeout, Verdict
 from prover.lean.process import BackendUnavailable
-from prover.lean.verdicts import Crashed, Failed, Open, Timeout, Verdict
 
 
 @cache

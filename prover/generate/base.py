@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from prover.lean.screen import Part, screen
+from prover.core.screen import Part, screen
 
 MAX_TACTIC_CHARS = 400
 

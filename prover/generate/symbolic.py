@@ -6,9 +6,9 @@ import math
 import re
 from collections.abc import Iterator
 
+from prover.core.goals import parse_goals
+from prover.core.verdicts import Goal
 from prover.generate.base import Proposal, clean_tactics
-from prover.lean.goals import parse_goals
-from prover.lean.verdicts import Goal
 
 # Prior weights: how often each kind of step is the right one (log-probabilities below).
 CLOSING: dict[str, float] = {

@@ -1,7 +1,7 @@
 """Lean verification: theorems, attempts, verdicts and the backends that judge them."""
 
-from prover.lean.theorem import Attempt, InputError, Theorem
-from prover.lean.verdicts import (
+from prover.core.theorem import Attempt, InputError, Theorem
+from prover.core.verdicts import (
     Crashed,
     Failed,
     Goal,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from prover.lean.theorem import Attempt, InputError, Theorem, check_text
+from prover.core.theorem import Attempt, InputError, Theorem, check_text
 
 _COMMAND_START = re.compile(
     r"^(theorem|lemma|example|def|abbrev|instance|namespace|section|end|open|noncomputable|"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from prover.lean.goals import UNSOLVED, parse_goals
+from prover.core.goals import UNSOLVED, parse_goals
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Crashed, Failed, Open, Position, Proved, Rejected, Timeout, Verdict
 from prover.lean.repl import Answer
-from prover.lean.theorem import Attempt
-from prover.lean.verdicts import Crashed, Failed, Open, Position, Proved, Rejected, Timeout, Verdict
 
 ALLOWED_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
 _AXIOM_REASONS = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from prover.core.screen import screen_attempt
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Crashed, Failed, Timeout, Verdict
 from prover.lean.judge import judge
 from prover.lean.pool import NO_IMPORTS, ReplPool
 from prover.lean.process import make_backend
 from prover.lean.repl import ImportsFailed, ReplCrashed, ReplTimeout
-from prover.lean.screen import Part, screen
-from prover.lean.theorem import Attempt
-from prover.lean.verdicts import Crashed, Failed, Rejected, Timeout, Verdict
 from prover.settings import LeanSettings
 
 if TYPE_CHECKING:
@@ -87,21 +87,6 @@ class Verifier:
         finally:
             self.pool.release(repl, broken=broken)
         return judge(attempt, answer, self.settings.attempt_timeout_s)
-
-
-def screen_attempt(attempt: Attempt) -> Rejected | None:
-    """The screen's finding for each part of an attempt, as a verdict."""
-    parts = (
-        (attempt.theorem.name, Part.STATEMENT),  # no `_root_.X`, no verifier namespace
-        (attempt.theorem.signature, Part.STATEMENT),
-        (attempt.theorem.preamble, Part.PREAMBLE),
-        (attempt.proof, Part.PROOF),
-    )
-    for text, part in parts:
-        finding = screen(text, part)
-        if finding:
-            return Rejected(finding.construct, f"{part.value}: {finding.reason}")
-    return None
 
 
 def make_verifier(settings: LeanSettings) -> Verifier | DojoVerifier:

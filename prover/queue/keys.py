@@ -12,9 +12,6 @@ COORDINATORS = "coordinators"
 VERIFIERS = "verifiers"
 FLUSHERS = "flushers"
 
-FINAL_STATUSES = frozenset({"proved", "failed", "exhausted", "error", "cancelled"})
-JOB_STATUSES = ("queued", "running", *sorted(FINAL_STATUSES))
-
 
 @dataclass(frozen=True)
 class Keys:

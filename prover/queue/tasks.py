@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Verdict, verdict_from_dict, verdict_to_dict
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Verdict, verdict_from_dict, verdict_to_dict
 
 
 @dataclass(frozen=True)

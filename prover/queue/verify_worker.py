@@ -16,14 +16,15 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from prover.lean.verdicts import Crashed, Verdict
+from prover.core.verdicts import Crashed, Verdict
 from prover.lean.verifier import Verifier
 
 if TYPE_CHECKING:
     from prover.dojo.backend import DojoVerifier
+from prover.core.jobs import FINAL_STATUSES
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.jobs import JobQueue
-from prover.queue.keys import FINAL_STATUSES, VERIFIERS, Keys
+from prover.queue.keys import VERIFIERS, Keys
 from prover.queue.tasks import Task, encode_result
 from prover.queue.workers import Registry, periodically, run_loop
 from prover.settings import RedisSettings

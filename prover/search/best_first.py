@@ -27,13 +27,14 @@ from typing import Any
 from redis.client import Pipeline
 from redis.exceptions import WatchError
 
+from prover.core.jobs import FINAL_STATUSES, GeneratorChoice, JobSpec
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Open, Proved, Verdict, describe
 from prover.generate.base import Generator
-from prover.lean.theorem import Attempt, Theorem
-from prover.lean.verdicts import Open, Proved, Verdict, describe
 from prover.queue.connect import Redis
 from prover.queue.events import emit
-from prover.queue.jobs import GeneratorChoice, JobSpec, set_status
-from prover.queue.keys import FINAL_STATUSES, Keys
+from prover.queue.jobs import set_status
+from prover.queue.keys import Keys
 from prover.queue.tasks import Task, decode_results
 
 GeneratorFor = Callable[[GeneratorChoice, Theorem], tuple[Generator, dict[str, str]]]

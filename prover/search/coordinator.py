@@ -12,14 +12,15 @@ import logging
 import threading
 import time
 
+from prover.core.jobs import FINAL_STATUSES, GeneratorChoice
+from prover.core.theorem import Theorem
 from prover.feedback import RotatingJsonl, flush, record_job
 from prover.generate.base import Generator
 from prover.generate.select import make_generator
 from prover.generate.symbolic import definitions_in
-from prover.lean.theorem import Theorem
 from prover.queue.connect import Redis, ensure_group
-from prover.queue.jobs import GeneratorChoice, JobQueue
-from prover.queue.keys import COORDINATORS, FINAL_STATUSES, Keys
+from prover.queue.jobs import JobQueue
+from prover.queue.keys import COORDINATORS, Keys
 from prover.queue.workers import Registry, run_loop
 from prover.search.best_first import JobSearch
 from prover.settings import GeneratorSettings, RedisSettings

@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from prover.core.jobs import FINAL_STATUSES, JobInfo, JobSpec
 from prover.feedback import RotatingJsonl, flush
 from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, redis_for_run
-from prover.queue.jobs import JobInfo, JobQueue, JobSpec
-from prover.queue.keys import FINAL_STATUSES, Keys
+from prover.queue.jobs import JobQueue
+from prover.queue.keys import Keys
 from prover.queue.verify_worker import VerifyWorker
 from prover.queue.workers import worker_name
 from prover.search.coordinator import Coordinator

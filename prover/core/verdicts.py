@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Status = Literal["proved", "open", "failed", "rejected", "timeout", "crashed"]
+STATUSES: frozenset[str] = frozenset(get_args(Status))
 
 
 @dataclass(frozen=True)

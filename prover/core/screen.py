@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Rejected
+
 
 class Part(Enum):
     """Which piece of a submission is screened; each admits a different set of commands."""
@@ -297,3 +300,18 @@ def _brace_end(text: str, start: int) -> int:
             continue
         i += 1
     return -1
+
+
+def screen_attempt(attempt: Attempt) -> Rejected | None:
+    """The screen's finding for each part of an attempt, as a verdict."""
+    parts = (
+        (attempt.theorem.name, Part.STATEMENT),  # no `_root_.X`, no verifier namespace
+        (attempt.theorem.signature, Part.STATEMENT),
+        (attempt.theorem.preamble, Part.PREAMBLE),
+        (attempt.proof, Part.PROOF),
+    )
+    for text, part in parts:
+        finding = screen(text, part)
+        if finding:
+            return Rejected(finding.construct, f"{part.value}: {finding.reason}")
+    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prover.lean.verdicts import Goal
+from prover.core.verdicts import Goal
 
 UNSOLVED = "unsolved goals"
 
