@@ -1,4 +1,5 @@
-"""The dashboard: one static page (plain JS + SVG) for ``/`` and every ``/jobs/<id>``."""
+"""The dashboard: one static page (plain JS + SVG) for ``/`` (the job list), every
+``/jobs/<id>`` (one search, live) and ``/service`` (the service's pulse)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ def index() -> FileResponse:
 @router.get("/jobs/{job_id}")
 def job_page(job_id: str) -> FileResponse:
     # The page reads the id from its URL: a pasted or reloaded job URL works.
+    return FileResponse(STATIC / "index.html", headers=NO_CACHE)
+
+
+@router.get("/service")
+def service_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers=NO_CACHE)
 
 

@@ -1,43 +1,66 @@
-// The search tree of one job, built from its events and drawn as SVG.
-// States are the nodes the search reached; each verified tactic that led to no new
-// state (failed, proved, merged, ...) is drawn as a small leaf under its parent.
+// The search tree of one job, built from its events, laid out left to right (depth
+// across, siblings down, the tactic written on each edge) and drawn as SVG. Only what
+// is in view is drawn, and with many nodes in view in less detail: one path per kind
+// of dot and of link instead of an element per node, so thousands stay smooth.
 
-const SVG = "http://www.w3.org/2000/svg";
-const DX_STATE = 28; // horizontal room of a state without children
-const DX_LEAF = 12; // and of a verdict leaf
-const DY = 56; // vertical room per depth
-const PAD = 16;
+export const DX = 220; // px per depth at zoom 1: room for a tactic on the edge
+const ROW_STATE = 28; // px per state without children, at zoom 1
+const ROW_LEAF = 18; // and per verdict leaf
+const DETAIL_MAX = 600; // more nodes in view than this: dense drawing
+const LABEL_ZOOM = 0.55; // below this zoom labels are unreadable: not drawn
+const ZOOM = [0.02, 4];
+const CHAR_PX = 6.4; // width of one character of an edge label (11 px monospace)
 
 export class SearchTree {
   constructor() {
     this.items = new Map(); // key -> item; states are "n<id>", verdict leaves "v<k>"
+    this.kids = new Map(); // key -> child items, in arrival order
     this.leaves = 0;
     this.expansions = 0;
     this.verdicts = 0;
     this.times = []; // event times of verdicts, for the rate
     this.proofParent = null; // the state whose tactic closed the proof
     this.finished = null;
+    this.version = 0; // bumped at every change of the drawing
   }
 
   stateKey(id) {
     return `n${id}`;
   }
 
+  add(item) {
+    this.items.set(item.key, item);
+    if (item.parent !== null) {
+      if (!this.kids.has(item.parent)) this.kids.set(item.parent, []);
+      this.kids.get(item.parent).push(item);
+    }
+  }
+
   /** Apply one event; true when the drawing changed. */
   apply(kind, data) {
+    const changed = this.applyOne(kind, data);
+    if (changed) this.version += 1;
+    return changed;
+  }
+
+  applyOne(kind, data) {
     switch (kind) {
-      case "node":
-        this.items.set(this.stateKey(data.node), {
-          key: this.stateKey(data.node),
+      case "node": {
+        const key = this.stateKey(data.node);
+        if (this.items.has(key)) return false; // replayed after a reconnection
+        this.add({
+          key,
           kind: "state",
           id: data.node,
           parent: data.parent === null ? null : this.stateKey(data.parent),
           tactic: data.tactic,
           state: data.state,
+          goals: goalCount(data.state),
           score: data.score,
           expanded: false,
         });
         return true;
+      }
       case "expanded": {
         this.expansions += 1;
         const item = this.items.get(this.stateKey(data.node));
@@ -60,9 +83,9 @@ export class SearchTree {
     const parent = edge.parent === null ? null : this.stateKey(edge.parent);
     if (edge.kind === "confirm") {
       // The whole proof re-checked: mark the step that found it rather than add a leaf.
-      const same = [...this.items.values()].find(
-        (i) => i.kind === "verdict" && i.parent === parent && i.tactic === edge.tactic &&
-          i.status === "proved" && !i.confirmed,
+      const same = (this.kids.get(parent) || []).find(
+        (i) => i.kind === "verdict" && i.tactic === edge.tactic && i.status === "proved" &&
+          !i.confirmed,
       );
       if (same) {
         same.confirmed = edge.status;
@@ -72,7 +95,7 @@ export class SearchTree {
     }
     if (edge.status === "open" && !edge.merged) return false; // its state came as a node
     const key = `v${this.leaves++}`;
-    this.items.set(key, {
+    this.add({
       key,
       kind: "verdict",
       parent,
@@ -96,18 +119,15 @@ export class SearchTree {
       const span = last - this.times[0];
       return span > 0 ? this.times.length / span : 0;
     }
-    const recent = this.times.filter((t) => t > last - 10).length;
+    let recent = 0;
+    for (let i = this.times.length - 1; i >= 0 && this.times[i] > last - 10; i--) recent++;
     return recent / 10;
   }
 
-  children() {
-    const out = new Map();
-    for (const item of this.items.values()) {
-      if (item.parent === null) continue;
-      if (!out.has(item.parent)) out.set(item.parent, []);
-      out.get(item.parent).push(item);
-    }
-    return out;
+  states() {
+    let n = 0;
+    for (const item of this.items.values()) if (item.kind === "state") n++;
+    return n;
   }
 
   /** Keys on the path from the root to ``key``. */
@@ -125,9 +145,10 @@ export class SearchTree {
   highlighted() {
     if (this.proofParent !== null) {
       const path = this.pathTo(this.proofParent);
-      for (const item of this.items.values()) {
-        if (item.kind === "verdict" && item.parent === this.proofParent &&
-            item.status === "proved" && item.confirmed === "proved") path.add(item.key);
+      for (const item of this.kids.get(this.proofParent) || []) {
+        if (item.kind === "verdict" && item.status === "proved" && item.confirmed === "proved") {
+          path.add(item.key);
+        }
       }
       return { kind: "path", keys: path };
     }
@@ -141,25 +162,44 @@ export class SearchTree {
     return { kind: "best", keys: best ? this.pathTo(best.key) : new Set() };
   }
 
-  /** Tidy layout: leaves left to right (verdict leaves narrower than states), each
-   * parent centred over its children; x in pixels, y in depths. */
-  layout() {
-    const kids = this.children();
+  /** Children in drawing order: states first (by id), then verdict leaves. */
+  ordered(key) {
+    const mine = this.kids.get(key) || [];
+    return [...mine.filter((i) => i.kind === "state"), ...mine.filter((i) => i.kind !== "state")];
+  }
+
+  /** Items under ``key``, at any depth. */
+  descendants(key) {
+    let n = 0;
+    const stack = [key];
+    while (stack.length) {
+      for (const c of this.kids.get(stack.pop()) || []) {
+        n++;
+        stack.push(c.key);
+      }
+    }
+    return n;
+  }
+
+  /** Left-to-right tidy layout in px at zoom 1: x by depth, leaves one row each top to
+   * bottom, each parent level with the middle of its children. The children of a key in
+   * ``collapsed`` are left out. */
+  layout(collapsed) {
     const pos = new Map();
     let next = 0;
     const place = (item, depth) => {
-      const mine = kids.get(item.key) || [];
-      let x;
+      const mine = collapsed.has(item.key) ? [] : this.ordered(item.key);
+      let y;
       if (mine.length === 0) {
-        const width = item.kind === "state" ? DX_STATE : DX_LEAF;
-        x = next + width / 2;
-        next += width;
+        const row = item.kind === "state" ? ROW_STATE : ROW_LEAF;
+        y = next + row / 2;
+        next += row;
       } else {
-        const xs = mine.map((c) => place(c, depth + 1));
-        x = (xs[0] + xs[xs.length - 1]) / 2;
+        const ys = mine.map((c) => place(c, depth + 1));
+        y = (ys[0] + ys[ys.length - 1]) / 2;
       }
-      pos.set(item.key, { x, depth });
-      return x;
+      pos.set(item.key, { x: depth * DX, y, item });
+      return y;
     };
     for (const item of this.items.values()) {
       if (item.parent === null || !this.items.has(item.parent)) place(item, 0);
@@ -168,62 +208,451 @@ export class SearchTree {
   }
 }
 
-function el(name, attrs, parent) {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (parent) parent.appendChild(node);
-  return node;
+/** Goals in a pretty-printed state: one turnstile each ("no goals" or empty: 0). */
+export function goalCount(state) {
+  if (!state) return 0;
+  const turnstiles = state.match(/(^|\n)\s*⊢/g);
+  return turnstiles ? turnstiles.length : 0;
 }
 
-/** Redraw ``tree`` into ``svg``; ``onPick(item)`` on a click; ``selected``: a key.
- * Returns the root's x, or null while there is no tree. */
-export function draw(svg, tree, onPick, selected) {
-  const pos = tree.layout();
-  const mark = tree.highlighted();
-  let width = 0;
-  let height = 0;
-  for (const p of pos.values()) {
-    width = Math.max(width, p.x);
-    height = Math.max(height, p.depth * DY);
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ESCAPES[c]);
+const r1 = (v) => Math.round(v * 10) / 10;
+
+function classesOf(item, mark, view) {
+  const out = ["node", item.kind];
+  if (item.kind === "state") out.push(item.expanded ? "expanded" : "open");
+  else out.push(item.status);
+  if (mark.keys.has(item.key)) out.push(mark.kind);
+  if (view.collapsed.has(item.key)) out.push("collapsed");
+  if (item.key === view.selected) out.push("selected");
+  if (item.key === view.hovered) out.push("hovered");
+  return out.join(" ");
+}
+
+function dotClass(item, mark) {
+  if (mark.keys.has(item.key)) return mark.kind;
+  if (item.kind === "state") return item.expanded ? "expanded" : "open";
+  return ["proved", "failed", "merged"].includes(item.status) ? item.status : "other";
+}
+
+/** Draws a SearchTree into an <svg> that fills its box; pan with drag, wheel or Shift +
+ * arrows; zoom with the wheel, pinch or + and -; arrows move the selection; Enter
+ * collapses or expands the selected node's subtree; 0 fits the tree in view. */
+export class TreeView {
+  constructor(svg, tree, { onPick = () => {}, onHover = () => {}, onChange = () => {} } = {}) {
+    this.svg = svg;
+    this.tree = tree;
+    this.onPick = onPick;
+    this.onHover = onHover;
+    this.onChange = onChange; // after each drawing: the page shows the zoom, say
+    this.k = 1;
+    this.tx = 24;
+    this.ty = 24;
+    this.follow = true; // fit the tree as it grows, until the user pans or zooms
+    this.collapsed = new Set();
+    this.collapsedVersion = 0;
+    this.selected = null;
+    this.hovered = null;
+    this.cache = null;
+    this.frame = 0;
+    this.stats = { drawMs: 0, inView: 0, dense: false };
+    this.pointers = new Map();
+    this.listen();
   }
-  svg.replaceChildren();
-  svg.setAttribute("width", width + 2 * PAD);
-  svg.setAttribute("height", height + 2 * PAD);
-  const at = (key) => {
-    const p = pos.get(key);
-    return [PAD + p.x, PAD + p.depth * DY];
-  };
-  const links = el("g", {}, svg);
-  const nodes = el("g", {}, svg);
-  for (const item of tree.items.values()) {
-    if (!pos.has(item.key)) continue;
-    const [x, y] = at(item.key);
-    if (item.parent !== null && pos.has(item.parent)) {
-      const [px, py] = at(item.parent);
-      const on = mark.keys.has(item.key) ? ` ${mark.kind}` : "";
-      el("path", { d: `M${px},${py} C${px},${(py + y) / 2} ${x},${(py + y) / 2} ${x},${y}`,
-        class: `link${on}` }, links);
+
+  // --- Layout, cached until the tree or the collapsed set changes -------------------
+
+  get laid() {
+    const v = `${this.tree.version}/${this.collapsedVersion}`;
+    if (!this.cache || this.cache.v !== v) {
+      const pos = this.tree.layout(this.collapsed);
+      let maxX = 0;
+      let maxY = 0;
+      for (const p of pos.values()) {
+        maxX = Math.max(maxX, p.x);
+        maxY = Math.max(maxY, p.y);
+      }
+      this.cache = { v, pos, mark: this.tree.highlighted(), maxX, maxY };
     }
-    drawItem(nodes, item, x, y, mark, selected, onPick);
+    return this.cache;
   }
-  const root = pos.get(tree.stateKey(0));
-  return root ? PAD + root.x : null;
-}
 
-function drawItem(parent, item, x, y, mark, selected, onPick) {
-  const classes = ["node", item.kind];
-  if (item.kind === "state") classes.push(item.expanded ? "expanded" : "open");
-  else classes.push(item.status);
-  if (mark.keys.has(item.key)) classes.push(mark.kind);
-  if (item.key === selected) classes.push("selected");
-  const g = el("g", { class: classes.join(" "), "data-key": item.key,
-    transform: `translate(${x},${y})` }, parent);
-  el("circle", { r: item.kind === "state" ? 9 : 4.5 }, g);
-  if (item.kind === "state") {
-    const label = el("text", { "text-anchor": "middle", dy: 3 }, g);
-    label.textContent = String(item.id);
+  size() {
+    return { w: this.svg.clientWidth || 600, h: this.svg.clientHeight || 400 };
   }
-  const title = el("title", {}, g);
-  title.textContent = item.tactic || "(start)";
-  g.addEventListener("click", () => onPick(item));
+
+  // --- View changes -------------------------------------------------------------------
+
+  request() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  /** Follow the tree: fit it whenever it changes, until the user moves the view. */
+  changed() {
+    if (this.follow) this.fit(false);
+    this.request();
+  }
+
+  fit(byUser = true) {
+    const { maxX, maxY } = this.laid;
+    const { w, h } = this.size();
+    const k = Math.min((w - 48) / (maxX + DX * 0.6), (h - 48) / (maxY + ROW_STATE), 1.2);
+    this.k = Math.max(ZOOM[0], Math.min(k, 1.2));
+    // Labels sit left of their node: leave room for the root's side only.
+    this.tx = Math.max(24, (w - maxX * this.k) / 2);
+    this.ty = Math.max(24, (h - maxY * this.k) / 2);
+    if (byUser) this.follow = true;
+    this.request();
+  }
+
+  userMoved() {
+    this.follow = false;
+  }
+
+  zoomAt(factor, sx, sy) {
+    const k = Math.max(ZOOM[0], Math.min(ZOOM[1], this.k * factor));
+    this.tx = sx - (sx - this.tx) * (k / this.k);
+    this.ty = sy - (sy - this.ty) * (k / this.k);
+    this.k = k;
+    this.userMoved();
+    this.request();
+  }
+
+  zoom(factor) {
+    const { w, h } = this.size();
+    this.zoomAt(factor, w / 2, h / 2);
+  }
+
+  pan(dx, dy) {
+    this.tx += dx;
+    this.ty += dy;
+    this.userMoved();
+    this.request();
+  }
+
+  toggle(key) {
+    const item = this.tree.items.get(key);
+    if (!item || !this.tree.kids.has(key)) return;
+    if (this.collapsed.has(key)) this.collapsed.delete(key);
+    else this.collapsed.add(key);
+    this.collapsedVersion += 1;
+    this.request();
+  }
+
+  expandAll() {
+    this.collapsed.clear();
+    this.collapsedVersion += 1;
+    this.request();
+  }
+
+  select(key, reveal = true) {
+    const item = this.tree.items.get(key);
+    if (!item) return;
+    this.selected = key;
+    // A selected node inside a collapsed subtree opens the way to it.
+    for (const k of this.tree.pathTo(key)) {
+      if (k !== key && this.collapsed.delete(k)) this.collapsedVersion += 1;
+    }
+    if (reveal) this.reveal(key);
+    this.onPick(item);
+    this.request();
+  }
+
+  /** Pan so that ``key`` is in view (centred when it was out of it). */
+  reveal(key) {
+    const p = this.laid.pos.get(key);
+    if (!p) return;
+    const { w, h } = this.size();
+    const sx = this.tx + p.x * this.k;
+    const sy = this.ty + p.y * this.k;
+    if (sx < 40 || sx > w - 40 || sy < 20 || sy > h - 20) {
+      this.tx = w / 2 - p.x * this.k;
+      this.ty = h / 2 - p.y * this.k;
+      this.userMoved();
+    }
+  }
+
+  /** The item drawn nearest the screen point, within its radius and a margin. */
+  hit(sx, sy) {
+    const x = (sx - this.tx) / this.k;
+    const y = (sy - this.ty) / this.k;
+    const reach = Math.max(12, 10 / this.k);
+    let best = null;
+    let bestD = reach * reach;
+    for (const [key, p] of this.laid.pos) {
+      const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = key;
+      }
+    }
+    return best;
+  }
+
+  // --- Drawing ----------------------------------------------------------------------------
+
+  render() {
+    const t0 = performance.now();
+    const { pos, mark } = this.laid;
+    const { w, h } = this.size();
+    const { k, tx, ty } = this;
+    const inView = [];
+    for (const p of pos.values()) {
+      const sx = tx + p.x * k;
+      const sy = ty + p.y * k;
+      if (sy > -30 && sy < h + 30 && sx > -30 && sx < w + DX * k) inView.push(p);
+    }
+    const dense = inView.length > DETAIL_MAX;
+    const parts = dense ? this.denseParts(pos, mark, w, h) : this.detailParts(inView, pos, mark);
+    this.svg.innerHTML = parts;
+    this.svg.dataset.zoom = k.toFixed(3);
+    this.svg.dataset.mode = dense ? "dense" : "detail";
+    this.stats = { drawMs: performance.now() - t0, inView: inView.length, dense };
+    this.onChange(this);
+  }
+
+  screen(p) {
+    return [this.tx + p.x * this.k, this.ty + p.y * this.k];
+  }
+
+  radius() {
+    return Math.max(2.5, Math.min(10, 9 * Math.sqrt(this.k)));
+  }
+
+  linkPath(pp, p) {
+    const [px, py] = this.screen(pp);
+    const [x, y] = this.screen(p);
+    const mx = r1((px + x) / 2);
+    return `M${r1(px)},${r1(py)}C${mx},${r1(py)} ${mx},${r1(y)} ${r1(x)},${r1(y)}`;
+  }
+
+  /** One element per node in view, with the tactic on each edge and the goal count in
+   * each state. */
+  detailParts(inView, pos, mark) {
+    const r = this.radius();
+    const labels = this.k >= LABEL_ZOOM;
+    const room = Math.floor((DX * this.k - 2 * r - 14) / CHAR_PX);
+    const links = [];
+    const merges = [];
+    const texts = [];
+    const nodes = [];
+    for (const p of inView) {
+      const item = p.item;
+      const [x, y] = this.screen(p);
+      const pp = item.parent === null ? null : pos.get(item.parent);
+      if (pp) {
+        const on = mark.keys.has(item.key) ? ` ${mark.kind}` : "";
+        links.push(`<path class="link${on}" d="${this.linkPath(pp, p)}"/>`);
+        if (labels && item.tactic) {
+          const text = item.tactic.replace(/\s+/g, " ");
+          const shown = text.length > room ? `${text.slice(0, Math.max(1, room - 1))}…` : text;
+          const lr = item.kind === "state" ? r : r / 2;
+          texts.push(`<text class="tactic ${item.kind}" x="${r1(x - lr - 4)}" y="${r1(y - 4)}"` +
+            ` text-anchor="end">${esc(shown)}</text>`);
+        }
+      }
+      if (item.status === "merged" && item.child !== null && item.child !== undefined) {
+        const target = pos.get(this.tree.stateKey(item.child));
+        if (target) merges.push(`<path class="merge" d="${this.linkPath(p, target)}"/>`);
+      }
+      nodes.push(this.nodeMarkup(item, x, y, r, mark));
+    }
+    return `<g class="links">${links.join("")}</g><g class="merges">${merges.join("")}</g>` +
+      `<g class="labels">${texts.join("")}</g><g class="nodes">${nodes.join("")}</g>`;
+  }
+
+  nodeMarkup(item, x, y, r, mark) {
+    const own = item.kind === "state" ? r : r / 2;
+    let inner = `<circle r="${r1(own)}"/>`;
+    if (item.kind === "state" && r >= 6) {
+      inner += `<text class="goals" dy="3.5" text-anchor="middle">${item.goals}</text>`;
+    } else if (item.status === "proved" && r >= 6) {
+      inner += `<text class="goals" dy="3" text-anchor="middle">✓</text>`;
+    }
+    if (this.collapsed.has(item.key)) {
+      const hidden = this.tree.descendants(item.key);
+      inner += `<text class="more" x="${r1(own + 4)}" dy="4">+${hidden}</text>`;
+    }
+    const label = item.kind === "state"
+      ? `state ${item.id}, ${item.goals} goal${item.goals === 1 ? "" : "s"}`
+      : `${item.status}: ${item.tactic}`;
+    return `<g class="${classesOf(item, mark, this)}" data-key="${item.key}"` +
+      ` transform="translate(${r1(x)},${r1(y)})" aria-label="${esc(label)}">${inner}</g>`;
+  }
+
+  /** Many nodes in view: a path per kind of link and of dot (zero-length round-capped
+   * segments are dots), the highlighted path and the selection drawn over them. */
+  denseParts(pos, mark, w, h) {
+    const links = { plain: [], hot: [] };
+    const dots = {};
+    const merges = [];
+    const visible = (x, y) => y > -20 && y < h + 20 && x > -20 && x < w + 20;
+    for (const p of pos.values()) {
+      const item = p.item;
+      const [x, y] = this.screen(p);
+      const pp = item.parent === null ? null : pos.get(item.parent);
+      if (pp) {
+        const [px, py] = this.screen(pp);
+        const seen = Math.max(py, y) > -20 && Math.min(py, y) < h + 20 && x > -20 && px < w + 20;
+        if (seen) {
+          const hot = mark.keys.has(item.key) ? "hot" : "plain";
+          links[hot].push(`M${r1(px)},${r1(py)}L${r1(x)},${r1(y)}`);
+        }
+      }
+      if (!visible(x, y)) continue;
+      const cls = dotClass(item, mark) + (item.kind === "state" ? "" : " leaf");
+      (dots[cls] ||= []).push(`M${r1(x)},${r1(y)}h0`);
+      if (item.status === "merged" && item.child !== null && item.child !== undefined) {
+        const target = pos.get(this.tree.stateKey(item.child));
+        if (target) merges.push(`M${r1(x)},${r1(y)}L${this.screen(target).map(r1).join(",")}`);
+      }
+    }
+    const size = Math.max(2, Math.min(12, 16 * this.k));
+    const out = [`<path class="link dense" d="${links.plain.join("")}"/>`,
+      `<path class="merge dense" d="${merges.join("")}"/>`,
+      `<path class="link dense ${mark.kind}" d="${links.hot.join("")}"/>`];
+    for (const [cls, segs] of Object.entries(dots)) {
+      const width = cls.endsWith("leaf") ? size * 0.55 : size;
+      out.push(`<path class="dots ${cls}" stroke-width="${r1(width)}" d="${segs.join("")}"/>`);
+    }
+    for (const key of [this.selected, this.hovered]) {
+      const p = key && pos.get(key);
+      if (!p) continue;
+      const [x, y] = this.screen(p);
+      const cls = key === this.selected ? "selected" : "hovered";
+      out.push(`<circle class="ring ${cls}" cx="${r1(x)}" cy="${r1(y)}" r="${r1(size)}"/>`);
+    }
+    return out.join("");
+  }
+
+  // --- Input ----------------------------------------------------------------------------
+
+  local(event) {
+    const box = this.svg.getBoundingClientRect();
+    return [event.clientX - box.left, event.clientY - box.top];
+  }
+
+  keyAt(event) {
+    const g = event.target.closest && event.target.closest(".node[data-key]");
+    if (g) return g.dataset.key;
+    return this.hit(...this.local(event));
+  }
+
+  listen() {
+    const svg = this.svg;
+    svg.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      const [sx, sy] = this.local(event);
+      this.zoomAt(Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015)), sx, sy);
+    }, { passive: false });
+    svg.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0) return;
+      svg.setPointerCapture(event.pointerId);
+      const [sx, sy] = this.local(event);
+      this.pointers.set(event.pointerId, { sx, sy, x0: sx, y0: sy, key: this.keyAt(event) });
+    });
+    svg.addEventListener("pointermove", (event) => this.moved(event));
+    const up = (event) => {
+      const p = this.pointers.get(event.pointerId);
+      this.pointers.delete(event.pointerId);
+      if (!p || event.type === "pointercancel") return;
+      const [sx, sy] = this.local(event);
+      if (Math.hypot(sx - p.x0, sy - p.y0) < 5 && p.key) this.select(p.key, false);
+    };
+    svg.addEventListener("pointerup", up);
+    svg.addEventListener("pointercancel", up);
+    svg.addEventListener("pointerleave", () => this.hover(null, null));
+    svg.addEventListener("dblclick", (event) => {
+      const key = this.keyAt(event);
+      if (key) this.toggle(key);
+    });
+    svg.addEventListener("keydown", (event) => this.key(event));
+  }
+
+  moved(event) {
+    const [sx, sy] = this.local(event);
+    const p = this.pointers.get(event.pointerId);
+    if (!p) {
+      this.hover(this.keyAt(event), event);
+      return;
+    }
+    if (this.pointers.size === 2) {
+      // Pinch: zoom by the change of the distance between the two pointers.
+      const [a, b] = [...this.pointers.values()];
+      const before = Math.hypot(a.sx - b.sx, a.sy - b.sy);
+      p.sx = sx;
+      p.sy = sy;
+      const after = Math.hypot(a.sx - b.sx, a.sy - b.sy);
+      if (before > 0) this.zoomAt(after / before, (a.sx + b.sx) / 2, (a.sy + b.sy) / 2);
+      return;
+    }
+    this.pan(sx - p.sx, sy - p.sy);
+    p.sx = sx;
+    p.sy = sy;
+  }
+
+  hover(key, event) {
+    if (key === this.hovered) {
+      if (key) this.onHover(this.tree.items.get(key), event);
+      return;
+    }
+    this.hovered = key;
+    this.onHover(key ? this.tree.items.get(key) : null, event);
+    this.request();
+  }
+
+  /** Arrows walk the tree (left: parent, right: first child, up and down: siblings). */
+  key(event) {
+    const step = 80;
+    const moves = {
+      "+": () => this.zoom(1.25),
+      "=": () => this.zoom(1.25),
+      "-": () => this.zoom(0.8),
+      0: () => this.fit(),
+      Enter: () => this.selected && this.toggle(this.selected),
+      " ": () => this.selected && this.toggle(this.selected),
+      Escape: () => {
+        this.selected = null;
+        this.request();
+      },
+    };
+    if (event.shiftKey && event.key.startsWith("Arrow")) {
+      const [dx, dy] = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step],
+        ArrowDown: [0, -step] }[event.key];
+      this.pan(dx, dy);
+    } else if (moves[event.key]) {
+      moves[event.key]();
+    } else if (event.key.startsWith("Arrow")) {
+      this.walk(event.key);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  walk(direction) {
+    const { pos } = this.laid;
+    const tree = this.tree;
+    const current = this.selected && pos.has(this.selected) ? tree.items.get(this.selected) : null;
+    if (!current) {
+      const root = tree.items.get(tree.stateKey(0)) || tree.items.values().next().value;
+      if (root) this.select(root.key);
+      return;
+    }
+    const siblings = current.parent === null ? [current] : tree.ordered(current.parent);
+    const at = siblings.indexOf(current);
+    let next = null;
+    if (direction === "ArrowLeft") next = current.parent;
+    if (direction === "ArrowRight" && !this.collapsed.has(current.key)) {
+      next = (tree.ordered(current.key)[0] || {}).key;
+    }
+    if (direction === "ArrowUp" && at > 0) next = siblings[at - 1].key;
+    if (direction === "ArrowDown" && at < siblings.length - 1) next = siblings[at + 1].key;
+    if (next) this.select(next);
+  }
 }
