@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +43,20 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
+    def snapshot(self) -> dict[str, Any]:
+        """The same samples as :meth:`render`, as JSON: ``{"time", "metrics": {name:
+        [{"labels", "value"}]}}`` (a sample's name, e.g. ``..._bucket``, is its key)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for family in self.registry.collect():
+            for sample in family.samples:
+                out.setdefault(sample.name, []).append(_sample(sample))
+        return {"time": round(time.time(), 3), "metrics": out}
+
+
+def _sample(sample: Sample) -> dict[str, Any]:
+    value = sample.value if math.isfinite(sample.value) else str(sample.value)
+    return {"labels": sample.labels, "value": value}
+
 
 class QueueCollector(Collector):
     """Jobs by status, queue depths and worker counters, read at scrape time."""
@@ -51,6 +69,7 @@ class QueueCollector(Collector):
         try:
             counts = JobQueue(self.redis, self.keys).counts()
             workers = live_workers(self.redis, self.keys)
+            latencies = recent_check_times(self.redis, self.keys)
         except RedisError:
             up.add_metric([], 0)
             yield up
@@ -67,6 +86,7 @@ class QueueCollector(Collector):
         yield jobs
         yield depth
         yield from _worker_metrics(workers)
+        yield from _latency_metrics(latencies)
 
 
 def _worker_metrics(workers: list[dict[str, object]]) -> Iterator[Metric]:
@@ -80,6 +100,67 @@ def _worker_metrics(workers: list[dict[str, object]]) -> Iterator[Metric]:
     calls = CounterMetricFamily("prover_verifier_calls", "Attempts verified by live workers.")
     calls.add_metric([], done)
     yield calls
+    seen = GaugeMetricFamily(
+        "prover_worker_last_seen_seconds",
+        "Unix time of each live worker's last heartbeat.",
+        labels=["worker", "kind"],
+    )
+    verified = GaugeMetricFamily(
+        "prover_worker_verified", "Attempts each live verify worker verified.", labels=["worker"]
+    )
+    for w in workers:
+        name = str(w.get("name", "?"))
+        seen.add_metric([name, str(w.get("kind", "?"))], float(str(w.get("last_seen", 0))))
+        if w.get("kind") == "verify":
+            verified.add_metric([name], float(str(w.get("done", 0))))
+    yield seen
+    yield verified
+
+
+# Check latency comes from the verdicts the searches recorded (each edge's ``time_s``, Lean's
+# time for that check): the latest of running jobs and of jobs that ended lately.
+RECENT_JOBS_S = 300.0
+RECENT_JOBS = 50
+EDGES_PER_JOB = 200
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+def recent_check_times(redis: Redis, keys: Keys) -> list[float]:
+    """``time_s`` of the latest verdicts (``EDGES_PER_JOB`` per job) of the running jobs
+    and the jobs finished in the last ``RECENT_JOBS_S``, at most ``RECENT_JOBS`` jobs."""
+    running = sorted(redis.smembers(keys.status_set("running")))[:RECENT_JOBS]
+    since = time.time() - RECENT_JOBS_S
+    ended = redis.zrevrangebyscore(
+        keys.finished_index, "+inf", since, start=0, num=RECENT_JOBS - len(running)
+    )
+    with redis.pipeline(transaction=False) as pipe:
+        for job_id in [*running, *ended]:
+            pipe.lrange(keys.edges(job_id), -EDGES_PER_JOB, -1)
+        lists = pipe.execute()
+    return [float(json.loads(e).get("time_s", 0.0)) for edges in lists for e in edges]
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The nearest-rank quantile of ``values`` (not empty)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _latency_metrics(times: list[float]) -> Iterator[Metric]:
+    recent = GaugeMetricFamily(
+        "prover_verifier_check_seconds",
+        "Lean's time per check over the latest verdicts of running and recently ended jobs.",
+        labels=["quantile"],
+    )
+    if times:
+        for q in QUANTILES:
+            recent.add_metric([str(q)], quantile(times, q))
+    yield recent
+    count = GaugeMetricFamily(
+        "prover_verifier_check_samples", "Verdicts the check-time quantiles are over."
+    )
+    count.add_metric([], len(times))
+    yield count
 
 
 class LatencyMiddleware:
