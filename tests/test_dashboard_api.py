@@ -47,7 +47,7 @@ def jobs(site: str) -> Jobs:
     return site, ids[::-1]
 
 
-def listed(site: str, **params: object) -> tuple[list[str], int]:
+def listed(site: str, **params: str | int) -> tuple[list[str], int]:
     response = httpx.get(f"{site}/v1/jobs", params=params)
     assert response.status_code == 200, response.text
     return [j["id"] for j in response.json()["jobs"]], int(response.headers["X-Total-Count"])
@@ -82,7 +82,7 @@ def test_the_job_list_filters_by_status_label_and_name(jobs: Jobs) -> None:
         {"label": "x" * 201},
     ],
 )
-def test_bad_list_parameters_are_422(site: str, params: dict[str, object]) -> None:
+def test_bad_list_parameters_are_422(site: str, params: dict[str, str | int]) -> None:
     response = httpx.get(f"{site}/v1/jobs", params=params)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_request"
