@@ -153,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     closing.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
     closing.add_argument("--tactics", default="omega,simp,decide,grind,simp_all")
     closing.set_defaults(run=_bench_closing)
+    dash = bench_sub.add_parser(
+        "dashboard", help="frame times of the dashboard's search tree in Chromium"
+    )
+    dash.add_argument("--nodes", default="1000,5000", help="tree sizes, comma-separated")
+    dash.add_argument("--frames", type=int, default=120, help="frames a scenario")
+    dash.add_argument("--json", action="store_true", help="a JSON row a size")
+    dash.set_defaults(run=_bench_dashboard)
     search_bench = bench_sub.add_parser(
         "search", help="best-first search on a theorem set: proved/total, time, verifier calls"
     )
@@ -418,6 +425,23 @@ def _bench_serve(args: argparse.Namespace) -> int:
         raise CliError("--checks and --jobs must be at least 1")
     try:
         bench_serve(args.checks, args.jobs, args.port, args.startup_timeout)
+    except BenchError as err:
+        raise CliError(str(err)) from None
+    return 0
+
+
+def _bench_dashboard(args: argparse.Namespace) -> int:
+    from prover.bench import BenchError
+    from prover.bench_dashboard import bench_dashboard
+
+    try:
+        sizes = [int(n) for n in args.nodes.split(",")]
+    except ValueError:
+        raise CliError(f"--nodes: comma-separated numbers, not {args.nodes!r}") from None
+    if not sizes or min(sizes) < 1 or max(sizes) > 100_000 or args.frames < 1:
+        raise CliError("--nodes: each from 1 to 100000; --frames: at least 1")
+    try:
+        bench_dashboard(sizes, args.frames, args.json)
     except BenchError as err:
         raise CliError(str(err)) from None
     return 0

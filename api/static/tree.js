@@ -1,14 +1,14 @@
 // The search tree of one job, built from its events, laid out left to right (depth
 // across, siblings down, the tactic written on each edge) and drawn as SVG. Only what
-// is in view is drawn, and with many nodes in view in less detail: one path per kind
-// of dot and of link instead of an element per node, so thousands stay smooth.
+// is in view is drawn, and with many nodes in view in less detail, painted on a canvas
+// under the SVG instead of an element per node, so thousands stay smooth.
 
 export const DX = 220; // px per depth at zoom 1: room for a tactic on the edge
 const ROW_STATE = 28; // px per state without children, at zoom 1
 const ROW_LEAF = 18; // and per verdict leaf
-const DETAIL_MAX = 600; // more nodes in view than this: dense drawing
+const DETAIL_MAX = 150; // more nodes in view than this: painted on a canvas
 const LABEL_ZOOM = 0.55; // below this zoom labels are unreadable: not drawn
-const ZOOM = [0.02, 4];
+const ZOOM = [0.002, 4];
 const CHAR_PX = 6.4; // width of one character of an edge label (11 px monospace)
 
 export class SearchTree {
@@ -247,6 +247,8 @@ export class TreeView {
     this.onHover = onHover;
     this.onChange = onChange; // after each drawing: the page shows the zoom, say
     this.k = 1;
+    this.kxNow = 1;
+    this.hNow = 400;
     this.tx = 24;
     this.ty = 24;
     this.follow = true; // fit the tree as it grows, until the user pans or zooms
@@ -282,6 +284,15 @@ export class TreeView {
     return { w: this.svg.clientWidth || 600, h: this.svg.clientHeight || 400 };
   }
 
+  /** The horizontal scale: the zoom, but never so small that the tree's depth would not
+   * fill the width (a search tree is far taller than deep: zoomed out, it is squeezed
+   * down, not across), nor above 1.5. */
+  get kx() {
+    const depth = this.laid.maxX + DX * 0.6;
+    const across = Math.min(1, (this.size().w - 48) / depth);
+    return Math.max(Math.min(this.k, 1.5), across);
+  }
+
   // --- View changes -------------------------------------------------------------------
 
   request() {
@@ -303,8 +314,7 @@ export class TreeView {
     const { w, h } = this.size();
     const k = Math.min((w - 48) / (maxX + DX * 0.6), (h - 48) / (maxY + ROW_STATE), 1.2);
     this.k = Math.max(ZOOM[0], Math.min(k, 1.2));
-    // Labels sit left of their node: leave room for the root's side only.
-    this.tx = Math.max(24, (w - maxX * this.k) / 2);
+    this.tx = Math.max(24, (w - maxX * this.kx) / 2);
     this.ty = Math.max(24, (h - maxY * this.k) / 2);
     if (byUser) this.follow = true;
     this.request();
@@ -316,9 +326,10 @@ export class TreeView {
 
   zoomAt(factor, sx, sy) {
     const k = Math.max(ZOOM[0], Math.min(ZOOM[1], this.k * factor));
-    this.tx = sx - (sx - this.tx) * (k / this.k);
+    const kx = this.kx;
     this.ty = sy - (sy - this.ty) * (k / this.k);
     this.k = k;
+    this.tx = sx - (sx - this.tx) * (this.kx / kx);
     this.userMoved();
     this.request();
   }
@@ -368,10 +379,10 @@ export class TreeView {
     const p = this.laid.pos.get(key);
     if (!p) return;
     const { w, h } = this.size();
-    const sx = this.tx + p.x * this.k;
-    const sy = this.ty + p.y * this.k;
+    this.kxNow = this.kx;
+    const [sx, sy] = this.screen(p);
     if (sx < 40 || sx > w - 40 || sy < 20 || sy > h - 20) {
-      this.tx = w / 2 - p.x * this.k;
+      this.tx = w / 2 - p.x * this.kx;
       this.ty = h / 2 - p.y * this.k;
       this.userMoved();
     }
@@ -379,7 +390,7 @@ export class TreeView {
 
   /** The item drawn nearest the screen point, within its radius and a margin. */
   hit(sx, sy) {
-    const x = (sx - this.tx) / this.k;
+    const x = (sx - this.tx) / this.kx;
     const y = (sy - this.ty) / this.k;
     const reach = Math.max(12, 10 / this.k);
     let best = null;
@@ -400,16 +411,20 @@ export class TreeView {
     const t0 = performance.now();
     const { pos, mark } = this.laid;
     const { w, h } = this.size();
-    const { k, tx, ty } = this;
+    this.kxNow = this.kx; // once a drawing: it reads the box's width
+    this.hNow = h;
+    const { k, kxNow: kx, tx, ty } = this;
     const inView = [];
     for (const p of pos.values()) {
-      const sx = tx + p.x * k;
+      const sx = tx + p.x * kx;
       const sy = ty + p.y * k;
-      if (sy > -30 && sy < h + 30 && sx > -30 && sx < w + DX * k) inView.push(p);
+      if (sy > -30 && sy < h + 30 && sx > -30 && sx < w + DX * kx) inView.push(p);
     }
     const dense = inView.length > DETAIL_MAX;
+    if (!dense) this.clearCanvas();
     const parts = dense ? this.denseParts(pos, mark, w, h) : this.detailParts(inView, pos, mark);
     this.svg.innerHTML = parts;
+    this.svg.dataset.inView = String(inView.length);
     this.svg.dataset.zoom = k.toFixed(3);
     this.svg.dataset.mode = dense ? "dense" : "detail";
     this.stats = { drawMs: performance.now() - t0, inView: inView.length, dense };
@@ -417,7 +432,7 @@ export class TreeView {
   }
 
   screen(p) {
-    return [this.tx + p.x * this.k, this.ty + p.y * this.k];
+    return [this.tx + p.x * this.kxNow, this.ty + p.y * this.k];
   }
 
   radius() {
@@ -425,8 +440,12 @@ export class TreeView {
   }
 
   linkPath(pp, p) {
-    const [px, py] = this.screen(pp);
+    const [px, pyFar] = this.screen(pp);
     const [x, y] = this.screen(p);
+    // A parent far above or below the view: start the curve at the edge of a band
+    // around the view (a path thousands of px long costs more to paint, unseen).
+    const band = this.hNow;
+    const py = Math.max(-band, Math.min(2 * band, pyFar));
     const mx = r1((px + x) / 2);
     return `M${r1(px)},${r1(py)}C${mx},${r1(py)} ${mx},${r1(y)} ${r1(x)},${r1(y)}`;
   }
@@ -436,7 +455,7 @@ export class TreeView {
   detailParts(inView, pos, mark) {
     const r = this.radius();
     const labels = this.k >= LABEL_ZOOM;
-    const room = Math.floor((DX * this.k - 2 * r - 14) / CHAR_PX);
+    const room = Math.floor((DX * this.kxNow - 2 * r - 14) / CHAR_PX);
     const links = [];
     const merges = [];
     const texts = [];
@@ -485,41 +504,76 @@ export class TreeView {
       ` transform="translate(${r1(x)},${r1(y)})" aria-label="${esc(label)}">${inner}</g>`;
   }
 
-  /** Many nodes in view: a path per kind of link and of dot (zero-length round-capped
-   * segments are dots), the highlighted path and the selection drawn over them. */
+  /** Many nodes in view: links and dots painted on a canvas under the SVG (thousands of
+   * SVG shapes cost more to paint than to draw); the SVG keeps only the rings of the
+   * selected and the hovered node. */
   denseParts(pos, mark, w, h) {
-    const links = { plain: [], hot: [] };
-    const dots = {};
-    const merges = [];
+    const ctx = this.canvasFor(w, h);
     const visible = (x, y) => y > -20 && y < h + 20 && x > -20 && x < w + 20;
+    const plain = new Path2D();
+    const hot = new Path2D();
+    const merges = new Path2D();
+    const dots = {};
+    const size = Math.max(2, Math.min(18, 18 * Math.sqrt(this.k)));
+    const labels = this.k >= LABEL_ZOOM;
+    const shown = [];
     for (const p of pos.values()) {
       const item = p.item;
       const [x, y] = this.screen(p);
       const pp = item.parent === null ? null : pos.get(item.parent);
       if (pp) {
         const [px, py] = this.screen(pp);
-        const seen = Math.max(py, y) > -20 && Math.min(py, y) < h + 20 && x > -20 && px < w + 20;
-        if (seen) {
-          const hot = mark.keys.has(item.key) ? "hot" : "plain";
-          links[hot].push(`M${r1(px)},${r1(py)}L${r1(x)},${r1(y)}`);
+        if (Math.max(py, y) > -20 && Math.min(py, y) < h + 20 && x > -20 && px < w + 20) {
+          const path = mark.keys.has(item.key) ? hot : plain;
+          path.moveTo(px, py);
+          path.lineTo(x, y);
         }
       }
       if (!visible(x, y)) continue;
-      const cls = dotClass(item, mark) + (item.kind === "state" ? "" : " leaf");
-      (dots[cls] ||= []).push(`M${r1(x)},${r1(y)}h0`);
+      const cls = dotClass(item, mark);
+      const leaf = item.kind !== "state";
+      const key = leaf ? `${cls} leaf` : cls;
+      const r = (leaf ? size * 0.55 : size) / 2;
+      const dot = (dots[key] ||= new Path2D());
+      if (r < 2) dot.rect(x - r, y - r, 2 * r, 2 * r);
+      else {
+        dot.moveTo(x + r, y);
+        dot.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      if (labels) shown.push([item, x, y, r]);
       if (item.status === "merged" && item.child !== null && item.child !== undefined) {
         const target = pos.get(this.tree.stateKey(item.child));
-        if (target) merges.push(`M${r1(x)},${r1(y)}L${this.screen(target).map(r1).join(",")}`);
+        if (target) {
+          merges.moveTo(x, y);
+          merges.lineTo(...this.screen(target));
+        }
       }
     }
-    const size = Math.max(2, Math.min(12, 16 * this.k));
-    const out = [`<path class="link dense" d="${links.plain.join("")}"/>`,
-      `<path class="merge dense" d="${merges.join("")}"/>`,
-      `<path class="link dense ${mark.kind}" d="${links.hot.join("")}"/>`];
-    for (const [cls, segs] of Object.entries(dots)) {
-      const width = cls.endsWith("leaf") ? size * 0.55 : size;
-      out.push(`<path class="dots ${cls}" stroke-width="${r1(width)}" d="${segs.join("")}"/>`);
+    const colors = this.colors();
+    ctx.lineWidth = 0.8;
+    ctx.strokeStyle = colors.link;
+    ctx.stroke(plain);
+    if (this.k >= 0.25) {
+      // Merges cross the tree: faint, and only once single nodes can be told apart.
+      ctx.setLineDash([4, 3]);
+      ctx.globalAlpha = 0.5;
+      ctx.strokeStyle = colors.merged;
+      ctx.stroke(merges);
+      ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
     }
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = colors[mark.kind] || colors.best;
+    ctx.stroke(hot);
+    // Highlighted dots last: on top of the others.
+    const order = Object.keys(dots).sort((a, b) => (a.startsWith(mark.kind) ? 1 : 0) -
+      (b.startsWith(mark.kind) ? 1 : 0));
+    for (const key of order) {
+      ctx.fillStyle = colors[key.split(" ")[0]] || colors.other;
+      ctx.fill(dots[key]);
+    }
+    this.paintLabels(ctx, shown, colors);
+    const out = [];
     for (const key of [this.selected, this.hovered]) {
       const p = key && pos.get(key);
       if (!p) continue;
@@ -528,6 +582,79 @@ export class TreeView {
       out.push(`<circle class="ring ${cls}" cx="${r1(x)}" cy="${r1(y)}" r="${r1(size)}"/>`);
     }
     return out.join("");
+  }
+
+  /** The tactic left of each node, the goal count in each state (as the SVG has them). */
+  paintLabels(ctx, shown, colors) {
+    const room = Math.floor((DX * this.kxNow - 30) / CHAR_PX);
+    ctx.textAlign = "right";
+    for (const [item, x, y, r] of shown) {
+      if (!item.tactic) continue;
+      const text = item.tactic.replace(/\s+/g, " ");
+      ctx.font = item.kind === "state" ? "11px ui-monospace, monospace"
+        : "10px ui-monospace, monospace";
+      ctx.fillStyle = item.kind === "state" ? colors.text : colors.expanded;
+      ctx.fillText(text.length > room ? `${text.slice(0, Math.max(1, room - 1))}…` : text,
+        x - r - 4, y - 4);
+    }
+    ctx.textAlign = "center";
+    ctx.font = "600 10px system-ui, sans-serif";
+    ctx.fillStyle = "#fff";
+    for (const [item, x, y, r] of shown) {
+      if (item.kind === "state" && r >= 6) ctx.fillText(String(item.goals), x, y + 3.5);
+    }
+  }
+
+  /** The canvas under the SVG, sized to it (device pixels), cleared. */
+  canvasFor(w, h) {
+    if (!this.canvas) {
+      this.canvas = document.createElement("canvas");
+      this.canvas.className = "tree-canvas";
+      this.canvas.setAttribute("aria-hidden", "true");
+      this.svg.before(this.canvas);
+    }
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+      c.style.width = `${w}px`;
+      c.style.height = `${h}px`;
+    }
+    c.style.left = `${this.svg.offsetLeft}px`;
+    c.style.top = `${this.svg.offsetTop}px`;
+    const ctx = c.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    this.painted = true;
+    return ctx;
+  }
+
+  clearCanvas() {
+    if (!this.painted) return;
+    this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.painted = false;
+  }
+
+  /** The palette of style.css (its custom properties), read once. */
+  colors() {
+    if (!this.palette) {
+      const css = getComputedStyle(document.documentElement);
+      const get = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+      this.palette = {
+        link: "#c9ced8",
+        text: "#3b4252",
+        open: get("--open", "#2f6fdb"),
+        expanded: get("--expanded", "#8a94a6"),
+        best: get("--best", "#e07b00"),
+        path: get("--proved", "#1a9b45"),
+        proved: get("--proved", "#1a9b45"),
+        failed: get("--failed", "#d03434"),
+        merged: get("--merged", "#9aa3b5"),
+        other: get("--other", "#8e44ad"),
+      };
+    }
+    return this.palette;
   }
 
   // --- Input ----------------------------------------------------------------------------
