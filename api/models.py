@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from prover.core.jobs import JobInfo, JobSpec
+from prover.core.records import Edge
 from prover.core.verdicts import Status as VerdictStatus
 
 __all__ = [
@@ -74,25 +75,9 @@ class TreeNode(BaseModel):
     open: bool = Field(description="Still on the frontier (not expanded yet).")
 
 
-class TreeEdge(BaseModel):
-    """One verified tactic and Lean's verdict on it."""
-
-    kind: str = Field(description="`step`, or `confirm` (the whole proof re-checked).")
-    parent: int | None
-    tactic: str
-    tactics: list[str]
-    score: float
-    status: str
-    time_s: float
-    child: int | None = Field(description="The node it leads to (`open` verdicts).")
-    merged: bool = Field(default=False, description="It reached a state seen before.")
-    state_after: str | None = None
-    error: str | None = None
-
-
 class Tree(BaseModel):
     nodes: list[TreeNode]
-    edges: list[TreeEdge]
+    edges: list[Edge] = Field(description="Every verified tactic, in the order verdicts came.")
 
 
 class CheckRequest(BaseModel):

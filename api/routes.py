@@ -35,6 +35,7 @@ from prover.data.export import stream_rows
 from prover.data.sources import ExportError, Filters, RedisSource
 from prover.data.views import Splitter
 from prover.queue.workers import live_workers
+from prover.settings import GeneratorSettings
 
 router = APIRouter(prefix="/v1")
 
@@ -317,7 +318,8 @@ def export_feedback(
     except ExportError as err:
         raise ApiError(422, "bad_filter", str(err)) from None
     source = RedisSource(url="", prefix=state.keys.prefix, client=state.redis)
-    rows = stream_rows(source, [view], filters, Splitter(seed=seed), progress)
+    template = GeneratorSettings().prompt_template
+    rows = stream_rows(source, [view], filters, Splitter(seed=seed), progress, template=template)
 
     def lines() -> Iterator[str]:
         for name, split, row in rows:

@@ -25,7 +25,7 @@ from prover.generate.select import make_generator
 from prover.generate.symbolic import SymbolicProposer
 from prover.generate.tiny import STATES
 from prover.lean.files import theorems_from_file
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.search.local import LocalSettings, print_job, progress_printer, run_locally
 from prover.settings import GeneratorSettings, LeanSettings
 
@@ -69,7 +69,7 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
     """Start-up apart; then ``single`` checks one at a time (latency through the Python
     API) and ``attempts`` checks kept in flight on every REPL (throughput), on a warm pool."""
     print(f"machine: {machine()}; backend: {settings.backend}; REPLs: {settings.processes}")
-    with Verifier(settings) as verifier:
+    with ReplVerifier(settings) as verifier:
         begin = time.monotonic()
         verifier.prewarm()
         print(
@@ -102,7 +102,7 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
         )
 
 
-def _timed(verifier: Verifier, attempt: Attempt) -> float:
+def _timed(verifier: ReplVerifier, attempt: Attempt) -> float:
     begin = time.monotonic()
     verifier.check([attempt])
     return time.monotonic() - begin
@@ -148,7 +148,7 @@ def closing_baseline(
 ) -> Baseline:
     """The baseline a search must beat: each closing tactic once, no search."""
     attempts = [Attempt.whole(t, f"by {tac}") for tac in tactics for t in theorems]
-    with Verifier(settings) as verifier:
+    with ReplVerifier(settings) as verifier:
         verifier.prewarm()
         begin = time.monotonic()
         verdicts = verifier.check(attempts)

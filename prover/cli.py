@@ -12,19 +12,19 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from prover.cli_data import add_commands as add_data_commands
-from prover.core.jobs import Budget, JobSpec
+from prover.core.jobs import JOBS_PER_COORDINATOR, Budget, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.dojo.cli import add_commands as add_dojo_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
 from prover.lean.runtime import RuntimeSetupError, install
-from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, RedisUnavailable
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import Keys
 from prover.queue.workers import stop_on_signals, worker_name
 from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
+from prover.verifiers import make_verifier
 
 DEMO_STATEMENT = "theorem add_comm' (a b : Nat) : a + b = b + a"
 DEMO_PROOF = "by omega"
@@ -80,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--name", help="consumer name; a restart under it resumes its tasks")
     verify.set_defaults(run=_worker_verify)
     search = worker_sub.add_parser("search", help="coordinate best-first searches")
-    search.add_argument("--max-jobs", type=int, default=64, help="jobs advanced at a time")
+    search.add_argument(
+        "--max-jobs", type=int, default=JOBS_PER_COORDINATOR, help="jobs advanced at a time"
+    )
     search.add_argument("--name", help="consumer name; a restart under it resumes its jobs")
     search.add_argument(
         "--no-flush", action="store_true", help="leave feedback records in Redis (no files here)"

@@ -22,7 +22,7 @@ from prover.data import (
     export,
     parse_time,
 )
-from prover.settings import FeedbackSettings, RedisSettings
+from prover.settings import FeedbackSettings, GeneratorSettings, RedisSettings
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,6 +143,7 @@ def run_export(args: argparse.Namespace) -> int:
         ratios=_ratios(args.ratios),
         progress=args.progress,
         overwrite=args.overwrite,
+        template=GeneratorSettings().prompt_template,
     )
     print(_summary(manifest))
     return 0

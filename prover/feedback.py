@@ -17,6 +17,7 @@ from typing import Any
 from redis.exceptions import WatchError
 
 from prover.core.jobs import JobSpec
+from prover.core.records import Edge, FeedbackRecord
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.keys import FLUSHERS, Keys
 
@@ -46,37 +47,37 @@ def record_job(redis: Redis, keys: Keys, job_id: str) -> int:
 def job_records(
     job_id: str, job: dict[str, str], nodes: dict[int, dict[str, Any]], edges: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """The feedback records of a final job's edges (JSON-ready, ``schema`` first)."""
     spec = JobSpec.model_validate_json(job["spec"])
     proof = json.loads(job.get("tactics") or "[]") if job["status"] == "proved" else []
     generator = json.loads(job.get("generator") or "{}")
     out = []
-    for i, edge in enumerate(edges):
-        parent = nodes.get(edge["parent"]) if edge.get("parent") is not None else None
-        tactics = edge.get("tactics", [])
-        out.append(
-            {
-                "id": f"{job_id}/{i}",
-                "job": job_id,
-                "label": spec.label,
-                "theorem": job["name"],
-                "statement": job["statement"],
-                "preamble": spec.preamble,
-                "imports": spec.imports,
-                "kind": edge["kind"],
-                "state_before": parent["state"] if parent else None,
-                "tactic": edge["tactic"],
-                "tactics": tactics,
-                "verdict": edge["status"],
-                "state_after": edge.get("state_after"),
-                "error": edge.get("error"),
-                "time_s": edge["time_s"],
-                "generator": generator.get("backend", ""),
-                "model": generator.get("model", ""),
-                "on_proof": bool(proof) and tactics == proof[: len(tactics)],
-                "job_status": job["status"],
-                "recorded_at": round(time.time(), 3),
-            }
+    for i, data in enumerate(edges):
+        edge = Edge.model_validate(data)
+        parent = nodes.get(edge.parent) if edge.parent is not None else None
+        record = FeedbackRecord(
+            id=f"{job_id}/{i}",
+            job=job_id,
+            label=spec.label,
+            theorem=job["name"],
+            statement=job["statement"],
+            preamble=spec.preamble,
+            imports=spec.imports,
+            kind=edge.kind,
+            state_before=parent["state"] if parent else None,
+            tactic=edge.tactic,
+            tactics=edge.tactics,
+            verdict=edge.status,
+            state_after=edge.state_after,
+            error=edge.error,
+            time_s=edge.time_s,
+            generator=generator.get("backend", ""),
+            model=generator.get("model", ""),
+            on_proof=bool(proof) and edge.tactics == proof[: len(edge.tactics)],
+            job_status=job["status"],
+            recorded_at=round(time.time(), 3),
         )
+        out.append(record.model_dump(by_alias=True))
     return out
 
 

@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from prover.core.theorem import MAX_INPUT_BYTES
+from prover.generate.prompt import DEFAULT_TEMPLATE
+
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -57,7 +60,9 @@ class LeanSettings(BaseSettings):
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
     )
     max_input_bytes: int = Field(
-        default=100_000, ge=100, description="Largest statement, preamble or proof accepted."
+        default=MAX_INPUT_BYTES,
+        ge=100,
+        description="Largest statement, preamble or proof accepted.",
     )
     native_lean: str = Field(default="lean", description="The native `lean` executable.")
     native_project: Path | None = Field(
@@ -81,7 +86,11 @@ class GeneratorSettings(BaseSettings):
     max_concurrency: int = Field(default=8, ge=1, description="Requests in flight at once.")
     temperature: float = Field(default=1.0, ge=0, description="0 means beam search.")
     max_tokens: int = Field(default=64, ge=1, description="Longest tactic, in tokens.")
-    prompt_template: str = Field(default="[GOAL]{state}[PROOFSTEP]")
+    prompt_template: str = Field(
+        default=DEFAULT_TEMPLATE,
+        description="How a state becomes a prompt (`{state}`); a checkpoint trained here "
+        "carries its own, which wins.",
+    )
     device: str = Field(default="cpu", description="torch device for transformers.")
     symbolic_share: float = Field(
         default=0.5, ge=0, le=1, description="In `mixed`: share of proposals from symbolic."

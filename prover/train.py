@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prover.core.records import normalize_state
 from prover.data.export import Manifest
 from prover.data.sources import ExportError
 from prover.data.writers import sha256
-from prover.generate.prompt import DEFAULT_TEMPLATE, render_prompt
-from prover.search.best_first import normalize_state
+from prover.generate.prompt import DEFAULT_TEMPLATE, render_prompt, save_template
 
 Row = dict[str, Any]
 Log = Callable[[str], None]
@@ -122,10 +122,10 @@ class Encoded:
     prompt_len: int
 
 
-def encode(tokenizer: Any, state: str, tactic: str) -> Encoded:
+def encode(tokenizer: Any, state: str, tactic: str, template: str = DEFAULT_TEMPLATE) -> Encoded:
     """Prompt and tactic tokenized apart, so the prompt's tokens are exactly those the
     generator feeds the model (a joint tokenization could merge across the boundary)."""
-    prompt = list(tokenizer(render_prompt(state))["input_ids"])
+    prompt = list(tokenizer(render_prompt(state, template))["input_ids"])
     target = list(tokenizer(tactic, add_special_tokens=False)["input_ids"])
     return Encoded(prompt + target + [tokenizer.eos_token_id], len(prompt))
 
@@ -248,16 +248,22 @@ def checkpoints(out: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def save_checkpoint(
-    out: Path, step: int, model: Any, tokenizer: Any, state: dict[str, Any], keep: int
-) -> Path:
-    """Model, tokenizer and optimizer/scheduler/RNG state; older checkpoints beyond ``keep``
-    are removed. The state file is written last: a checkpoint without it is ignored."""
+def save_model(path: Path, model: Any, tokenizer: Any, template: str) -> None:
+    """A servable checkpoint: weights, tokenizer, and the prompt template it was trained on."""
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    save_template(path, template)
+
+
+def save_checkpoint(out: Path, step: int, trainer: _Trainer, keep: int) -> Path:
+    """Model, tokenizer, template and optimizer/scheduler/RNG state; older checkpoints
+    beyond ``keep`` are removed. The state file is written last: a checkpoint without it
+    is ignored."""
     import torch
 
     path = out / f"checkpoint-{step}"
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
+    save_model(path, trainer.model, trainer.tokenizer, trainer.data.template)
+    state = trainer.state()
     torch.save({**state, "step": step}, path / STATE_FILE)
     for _, old in checkpoints(out)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
@@ -267,7 +273,9 @@ def save_checkpoint(
 # Training.
 
 
-def _starting_point(config: TrainConfig, rows: list[Row], log: Log) -> tuple[Path | str, int]:
+def _starting_point(
+    config: TrainConfig, rows: list[Row], log: Log, template: str
+) -> tuple[Path | str, int]:
     """Where the weights come from (and the step to start at)."""
     if config.resume:
         found = checkpoints(config.out)
@@ -277,7 +285,7 @@ def _starting_point(config: TrainConfig, rows: list[Row], log: Log) -> tuple[Pat
         log(f"resuming from {path} (step {step})")
         return path, step
     if config.tiny:
-        corpus = [render_prompt(r["state"]) + r["tactic"] for r in rows]
+        corpus = [render_prompt(r["state"], template) + r["tactic"] for r in rows]
         longest = max(len(c.encode()) for c in corpus)
         # Room for the longest example even at one token a byte, plus a generated tactic.
         positions = 64 * math.ceil((longest + 64) / 64)
@@ -288,9 +296,9 @@ def _starting_point(config: TrainConfig, rows: list[Row], log: Log) -> tuple[Pat
 
 
 def _examples(
-    tokenizer: Any, pairs: list[tuple[str, str]], limit: int
+    tokenizer: Any, pairs: list[tuple[str, str]], limit: int, template: str
 ) -> tuple[list[Encoded], int]:
-    encoded = [encode(tokenizer, s, t) for s, t in pairs]
+    encoded = [encode(tokenizer, s, t, template) for s, t in pairs]
     kept = [e for e in encoded if len(e.ids) <= limit]
     return kept, len(encoded) - len(kept)
 
@@ -385,10 +393,14 @@ class _Data:
     chosen: list[Encoded]
     rejected: list[Encoded]
     dropped: int
+    template: str
 
 
-def _encode_data(config: TrainConfig, tokenizer: Any, rows: list[Row], limit: int) -> _Data:
-    sft, dropped = _examples(tokenizer, [(r["state"], r["tactic"]) for r in rows], limit)
+def _encode_data(
+    config: TrainConfig, tokenizer: Any, rows: list[Row], limit: int, template: str
+) -> _Data:
+    steps = [(r["state"], r["tactic"]) for r in rows]
+    sft, dropped = _examples(tokenizer, steps, limit, template)
     if not sft:
         raise ExportError(f"no training example fits in {limit} tokens")
     chosen: list[Encoded] = []
@@ -398,12 +410,12 @@ def _encode_data(config: TrainConfig, tokenizer: Any, rows: list[Row], limit: in
         if not pairs:
             raise ExportError(f"{config.data} has no preferences (export --view preferences)")
         for pair in pairs:
-            good = encode(tokenizer, pair["state"], pair["chosen"])
-            bad = encode(tokenizer, pair["state"], pair["rejected"])
+            good = encode(tokenizer, pair["state"], pair["chosen"], template)
+            bad = encode(tokenizer, pair["state"], pair["rejected"], template)
             if max(len(good.ids), len(bad.ids)) <= limit:
                 chosen.append(good)
                 rejected.append(bad)
-    return _Data(sft, chosen, rejected, dropped)
+    return _Data(sft, chosen, rejected, dropped, template)
 
 
 def _bar(config: TrainConfig, start: int) -> Any:
@@ -422,18 +434,18 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     if not rows:
         raise ExportError(f"{config.data} has no sft train split")
     config.out.mkdir(parents=True, exist_ok=True)
-    start, first = _starting_point(config, rows, log)
+    template = Manifest.load(config.data).prompt_template  # the prompts the export rendered
+    start, first = _starting_point(config, rows, log, template)
     torch.manual_seed(config.seed)
     model, tokenizer = _load(start, config.device)
-    data = _encode_data(config, tokenizer, rows, _positions(model, config.max_length))
+    data = _encode_data(config, tokenizer, rows, _positions(model, config.max_length), template)
     trainer = _Trainer(config, model, tokenizer, data)
     if first:
         trainer.restore(Path(start))
     heldout = load_rows(config.data, "sft", config.eval_split)
     before = _evaluate_if(config.eval_before and not first, start, heldout, config, log, "before")
     seconds = _loop(trainer, first, on_step)
-    model.save_pretrained(config.out)
-    tokenizer.save_pretrained(config.out)
+    save_model(config.out, model, tokenizer, data.template)
     after = _evaluate_if(True, config.out, heldout, config, log, "after")
     report = TrainReport(
         model=str(config.out),
@@ -447,6 +459,7 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
         final_loss=round(sum(trainer.losses[-10:]) / max(1, len(trainer.losses[-10:])), 4),
         before=before,
         after=after,
+        template=data.template,
         config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     )
     (config.out / REPORT).write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
@@ -464,9 +477,7 @@ def _loop(trainer: _Trainer, first: int, on_step: OnStep | None) -> float:
             bar.update()
             done = step + 1
             if done % config.save_every == 0 or done == config.steps:
-                save_checkpoint(
-                    config.out, done, trainer.model, trainer.tokenizer, trainer.state(), config.keep
-                )
+                save_checkpoint(config.out, done, trainer, config.keep)
             if on_step is not None:
                 on_step(done, loss)
     return time.monotonic() - began
@@ -493,8 +504,9 @@ def _evaluate_if(
     if not rows:
         log(f"no {config.eval_split} split to evaluate on")
         return None
+    template = Manifest.load(config.data).prompt_template
     result = evaluate(
-        model, rows, config.eval_k, config.eval_limit, config.device, config.eval_split
+        model, rows, config.eval_k, config.eval_limit, config.device, config.eval_split, template
     )
     log(
         f"{when}: top-1 {result.top1:.3f}, top-{result.k} {result.topk:.3f} on {result.states} "
@@ -537,13 +549,17 @@ def evaluate(
     limit: int = 200,
     device: str = "cpu",
     split: str = "validation",
+    template: str = DEFAULT_TEMPLATE,
 ) -> EvalResult:
-    """Beam search for ``k`` tactics per distinct state through ``TransformersGenerator``."""
+    """Beam search for ``k`` tactics per distinct state through ``TransformersGenerator``
+    (prompts as ``template`` renders them, unless the checkpoint carries its own)."""
     from prover.generate.hf import TransformersGenerator
 
     began = time.monotonic()
     states, gold, proof = _gold(rows, limit)
-    generator = TransformersGenerator(model, device=device, temperature=0.0, max_tokens=48)
+    generator = TransformersGenerator(
+        model, device=device, template=template, temperature=0.0, max_tokens=48
+    )
     top: dict[str, list[str]] = {}
     keys = list(states)
     for chunk in _chunks(keys, 8):

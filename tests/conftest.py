@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from prover.lean.runtime import install
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.queue.connect import Redis
 from prover.queue.keys import Keys
 from prover.settings import LeanSettings, RedisSettings
@@ -27,9 +27,9 @@ def _settings(backend: str) -> LeanSettings:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def verifier(request: pytest.FixtureRequest) -> Iterator[Verifier]:
+def verifier(request: pytest.FixtureRequest) -> Iterator[ReplVerifier]:
     """A verifier per backend, shared by the whole session (start-up is expensive)."""
-    with Verifier(_settings(request.param)) as v:
+    with ReplVerifier(_settings(request.param)) as v:
         yield v
 
 

@@ -23,7 +23,7 @@ from api.app import create_app
 from api.serve import ServeError, serve
 from api.settings import ApiSettings
 from prover.feedback import record_job
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.queue.connect import Redis
 from prover.queue.keys import Keys
 from prover.queue.verify_worker import VerifyWorker
@@ -63,7 +63,7 @@ def idle(env: Env) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def workers(env: Env, verifier: Verifier) -> Iterator[None]:
+def workers(env: Env, verifier: ReplVerifier) -> Iterator[None]:
     """A verifier worker and a coordinator on the module's prefix."""
     redis, keys = env
     settings = RedisSettings(

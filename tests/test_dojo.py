@@ -25,8 +25,9 @@ from prover.dojo.results import Finished, from_error, from_result
 from prover.dojo.settings import DojoSettings
 from prover.lean.files import theorems_from_file
 from prover.lean.process import BackendUnavailable
-from prover.lean.verifier import Verifier, make_verifier
+from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
+from prover.verifiers import make_verifier
 
 HAS_LEAN_DOJO = importlib.util.find_spec("lean_dojo") is not None
 needs_lean_dojo = pytest.mark.skipif(
@@ -151,7 +152,7 @@ class ScriptedDojo:
 
 @pytest.fixture
 def scripted(ld: Any) -> Callable[..., tuple[DojoVerifier, list[ScriptedDojo]]]:
-    def make(trust: Verifier | None = None) -> tuple[DojoVerifier, list[ScriptedDojo]]:
+    def make(trust: ReplVerifier | None = None) -> tuple[DojoVerifier, list[ScriptedDojo]]:
         script = {
             (0, "induction a"): ld.TacticState(SPLIT_STATE, 2),
             (0, "omega"): ld.ProofFinished(3),
@@ -234,7 +235,7 @@ def test_timeouts_crashes_and_bad_input(scripted: Callable[..., Any]) -> None:
 
 @needs_lean_dojo
 @pytest.mark.lean
-def test_trust_check_decides_proved(scripted: Callable[..., Any], verifier: Verifier) -> None:
+def test_trust_check_decides_proved(scripted: Callable[..., Any], verifier: ReplVerifier) -> None:
     """LeanDojo's `no goals` becomes `proved` only when our verifier accepts the proof."""
     dojo, _ = scripted(trust=verifier)
     honest, lying = dojo.check(

@@ -59,7 +59,7 @@ def make_job(
     edges = []
     for prefix, verdict in steps:
         edge: dict[str, Any] = {"kind": "step", "parent": ids[prefix[:-1]], "tactic": prefix[-1]}
-        edge |= {"tactics": list(prefix), "status": verdict, "time_s": 0.1}
+        edge |= {"tactics": list(prefix), "status": verdict, "time_s": 0.1, "score": -0.1}
         if verdict == "open":
             ids[prefix] = len(nodes)
             nodes[len(nodes)] = {"id": len(nodes), "state": state(name, prefix)}
@@ -76,6 +76,7 @@ def make_job(
                 "tactics": proof,
                 "status": "proved",
                 "time_s": 0.2,
+                "score": -0.2,
             }
         )
     job = {

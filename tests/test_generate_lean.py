@@ -7,12 +7,12 @@ import pytest
 from prover.core.theorem import Attempt, Theorem
 from prover.core.verdicts import Open
 from prover.generate import SymbolicProposer
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 
 pytestmark = pytest.mark.lean
 
 
-def test_symbolic_proposals_on_leans_own_state(verifier: Verifier) -> None:
+def test_symbolic_proposals_on_leans_own_state(verifier: ReplVerifier) -> None:
     theorem = Theorem.parse("theorem s1 (n : Nat) (h : n > 0) : n ≠ 0 ∧ 0 + n = n")
     (start,) = verifier.check([Attempt.steps(theorem, [])])
     assert isinstance(start, Open)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from prover.core.jobs import Budget, Forbidden, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.feedback import RotatingJsonl, flush
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.queue.connect import Redis, RedisUnavailable, connect, embedded_redis
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import SCHEMA, VERIFIERS, Keys
@@ -107,7 +107,7 @@ def test_a_task_that_killed_its_workers_is_crashed_not_retried(
     for dead in ("dead-2", "dead-3"):  # each claim counts one more delivery
         redis.xclaim(keys.tasks, VERIFIERS, dead, 0, [entry_id])
     settings = redis_settings(keys, claim_idle_s=0.001, max_deliveries=3)
-    worker = VerifyWorker(redis, keys, settings, Verifier(LeanSettings(spares=0)), "w")
+    worker = VerifyWorker(redis, keys, settings, ReplVerifier(LeanSettings(spares=0)), "w")
     assert worker.step(block_ms=10) == 1
     (verdict,) = decode_results(redis.lrange(keys.results("job"), 0, -1)).values()
     assert verdict.status == "crashed" and "4 verifier workers" in verdict.reason
@@ -120,7 +120,7 @@ def test_tasks_of_a_finished_job_are_dropped_unchecked(
     """A search that ended (proved, cancelled) leaves tasks in the stream: no Lean for them."""
     redis, keys = redis_keys
     queue_task(redis, keys, "done", "cancelled")
-    verifier = Verifier(LeanSettings(spares=0))
+    verifier = ReplVerifier(LeanSettings(spares=0))
     worker = VerifyWorker(redis, keys, redis_settings(keys), verifier, "w")
     assert worker.step(block_ms=10) == 1
     assert redis.llen(keys.results("done")) == 0
@@ -137,7 +137,7 @@ def test_urgent_tasks_are_taken_first(
     for k in range(5):
         redis.xadd(keys.tasks, Task(f"step{k}", "job", attempt).fields())
     redis.xadd(keys.urgent_tasks, Task("confirm", "job", attempt).fields())
-    worker = VerifyWorker(redis, keys, redis_settings(keys), Verifier(LeanSettings()), "w")
+    worker = VerifyWorker(redis, keys, redis_settings(keys), ReplVerifier(LeanSettings()), "w")
     taken = [Task.from_fields(fields).id for _, _, fields in worker._take(block_ms=10)]
     assert taken == ["confirm", "step0"]  # two a lane
 

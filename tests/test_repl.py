@@ -8,13 +8,13 @@ import pytest
 from prover.core.theorem import Attempt, Theorem
 from prover.core.verdicts import Crashed, Proved, Rejected
 from prover.lean.judge import judge
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 
 STATEMENT = "theorem t (a b : Nat) : a + b = b + a"
 THEOREM = Theorem.parse(STATEMENT)
 
 
-def _raw(verifier: Verifier, proofs: list[str], preamble: str = "") -> list[dict[str, object]]:
+def _raw(verifier: ReplVerifier, proofs: list[str], preamble: str = "") -> list[dict[str, object]]:
     """Answers straight from one REPL, the screen bypassed: what Lean alone decides."""
     repl = verifier.pool.acquire(())
     try:
@@ -24,7 +24,7 @@ def _raw(verifier: Verifier, proofs: list[str], preamble: str = "") -> list[dict
 
 
 @pytest.mark.lean
-def test_an_attempt_is_exactly_one_theorem(verifier: Verifier) -> None:
+def test_an_attempt_is_exactly_one_theorem(verifier: ReplVerifier) -> None:
     """Any command after the theorem is refused by Lean's own parser, naming it."""
     tails = {
         "attribute [simp] Nat.add_comm": "attribute",
@@ -42,7 +42,7 @@ def test_an_attempt_is_exactly_one_theorem(verifier: Verifier) -> None:
 
 
 @pytest.mark.lean
-def test_nothing_of_one_attempt_reaches_the_next(verifier: Verifier) -> None:
+def test_nothing_of_one_attempt_reaches_the_next(verifier: ReplVerifier) -> None:
     """Global effects inside a declaration (a `where` helper, a reused name) stay in it."""
     first, again, cites = _raw(
         verifier,
@@ -58,7 +58,7 @@ def test_nothing_of_one_attempt_reaches_the_next(verifier: Verifier) -> None:
 
 
 @pytest.mark.lean
-def test_a_preamble_is_the_base_of_its_own_attempts_only(verifier: Verifier) -> None:
+def test_a_preamble_is_the_base_of_its_own_attempts_only(verifier: ReplVerifier) -> None:
     """A preamble's instance changes what its attempts mean; attempts without it see none."""
     preamble = "instance (priority := high) weird : Add Nat := ⟨fun _ _ => 0⟩"
     false = Theorem.parse("theorem w : (2 : Nat) + 2 = 0", preamble)
@@ -75,7 +75,7 @@ def test_a_preamble_is_the_base_of_its_own_attempts_only(verifier: Verifier) -> 
 
 
 @pytest.mark.lean
-def test_the_statement_is_elaborated_alone(verifier: Verifier) -> None:
+def test_the_statement_is_elaborated_alone(verifier: ReplVerifier) -> None:
     """A statement that does not elaborate fails before any proof is looked at."""
     (answer,) = _raw(verifier, ["by omega"], preamble="def t := 5")
     assert answer["stage"] == "statement", answer
@@ -118,7 +118,7 @@ def test_only_a_complete_report_is_proved() -> None:
     ],
 )
 def test_forbidden_constants_are_caught_in_the_proof_term(
-    verifier: Verifier, proof: str, status: str
+    verifier: ReplVerifier, proof: str, status: str
 ) -> None:
     """Re-proving a library lemma: citing it, directly, through a tactic or through a
     helper, is `rejected` naming it; a proof that does not use it is proved."""

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from prover.core.jobs import FINAL_STATUSES, Budget, JobInfo, JobSpec
+from prover.core.records import normalize_state
 from prover.feedback import RotatingJsonl, flush
 from prover.lean.files import theorems_from_file
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.queue.connect import Redis
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import Keys
 from prover.queue.verify_worker import VerifyWorker
-from prover.search.best_first import normalize_state
 from prover.search.coordinator import Coordinator
 from prover.settings import GeneratorSettings, RedisSettings
 
@@ -67,7 +67,7 @@ def wait_final(queue: JobQueue, ids: list[str], timeout_s: float = 420) -> list[
 
 @pytest.mark.lean
 def test_searches_end_with_the_right_status_and_record_everything(
-    verifier: Verifier,
+    verifier: ReplVerifier,
     redis_keys: Env,
     redis_settings: Callable[..., RedisSettings],
     tmp_path: Path,

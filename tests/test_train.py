@@ -15,12 +15,14 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from prover.core.jobs import Budget, JobSpec
-from prover.data import DirectorySource, export
+from prover.data import DirectorySource, Manifest, export
+from prover.data.sources import ExportError
 from prover.generate.hf import TransformersGenerator
+from prover.generate.prompt import render_prompt
 from prover.lean.files import theorems_from_file
 from prover.search.local import LocalSettings, run_locally
 from prover.settings import FeedbackSettings, GeneratorSettings, RedisSettings
-from prover.train import STATE_FILE, TrainConfig, checkpoints, train
+from prover.train import STATE_FILE, TrainConfig, checkpoints, load_rows, train
 from tests.test_export import cli, corpus, write_feedback
 
 THEOREMS = Path(__file__).resolve().parent.parent / "lean" / "theorems" / "core_graded.lean"
@@ -196,3 +198,20 @@ def test_the_loop_search_export_train_propose(settings_for: Any, tmp_path: Path)
         f"top-8 {before.topk:.2f} -> {after.topk:.2f}"
     )
     assert after.topk > before.topk and after.topk >= 0.4
+
+
+def test_a_custom_prompt_template_trains_and_serves_as_exported(tmp_path: Path) -> None:
+    """The export renders prompts with the configured template and records it; training
+    reads it back from the manifest and saves it with the checkpoint; serving uses it."""
+    template = "<state>\n{state}\n</state>\n<tactic>"
+    feedback = write_feedback(tmp_path / "feedback", corpus())
+    manifest = export(DirectorySource(feedback), tmp_path / "x", views=["sft"], template=template)
+    assert manifest.prompt_template == Manifest.load(tmp_path / "x").prompt_template == template
+    rows = load_rows(tmp_path / "x", "sft", "train")
+    assert rows and all(r["prompt"] == render_prompt(r["state"], template) for r in rows)
+    report = train(tiny(tmp_path / "x", tmp_path / "m", steps=2), log=quiet)
+    assert report.template == template
+    generator = TransformersGenerator(tmp_path / "m")  # the default template configured
+    assert generator.template == template
+    with pytest.raises(ExportError, match="has no"):
+        export(DirectorySource(feedback), tmp_path / "y", template="[GOAL][PROOFSTEP]")

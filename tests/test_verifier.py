@@ -10,7 +10,7 @@ import pytest
 
 from prover.core.theorem import Attempt, Theorem
 from prover.core.verdicts import Failed, Open, Proved, Verdict
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
 
 pytestmark = pytest.mark.lean
@@ -110,13 +110,13 @@ def _show(rows: list[tuple[str, str, str]], verdicts: list[Verdict]) -> str:
     return "\n".join(f"{r[2]!r}: {v}" for r, v in zip(rows, verdicts, strict=True))
 
 
-def test_legitimate_proofs_are_proved(verifier: Verifier) -> None:
+def test_legitimate_proofs_are_proved(verifier: ReplVerifier) -> None:
     verdicts = verifier.check(_attempts(LEGIT))
     assert all(isinstance(v, Proved) for v in verdicts), _show(LEGIT, verdicts)
     assert all(set(v.axioms) <= {"propext", "Classical.choice", "Quot.sound"} for v in verdicts)  # type: ignore[union-attr]
 
 
-def test_no_cheat_is_ever_proved(verifier: Verifier) -> None:
+def test_no_cheat_is_ever_proved(verifier: ReplVerifier) -> None:
     assert len(CHEATS) >= 25
     verdicts = verifier.check(_attempts(CHEATS))
     proved = [(r, v) for r, v in zip(CHEATS, verdicts, strict=True) if v.status == "proved"]
@@ -127,7 +127,7 @@ def test_no_cheat_is_ever_proved(verifier: Verifier) -> None:
     assert reasons["by decide +native"].status == "rejected"
 
 
-def test_cheat_cannot_change_a_neighbours_verdict(verifier: Verifier) -> None:
+def test_cheat_cannot_change_a_neighbours_verdict(verifier: ReplVerifier) -> None:
     """A failed sibling is not a lemma, and a stray `end` or comment swallows nothing."""
     rows = [
         ("theorem n1 (a b : Nat) : a + b = b + a", "", "by omega"),
@@ -142,7 +142,7 @@ def test_cheat_cannot_change_a_neighbours_verdict(verifier: Verifier) -> None:
     assert statuses == ["proved", "failed", "failed", "rejected", "proved", "rejected", "proved"]
 
 
-def test_verdicts_together_equal_verdicts_alone(verifier: Verifier) -> None:
+def test_verdicts_together_equal_verdicts_alone(verifier: ReplVerifier) -> None:
     """Random mixes of cheats and legitimate proofs, checked at once on every REPL, get
     exactly the verdicts each gets alone."""
     rng = random.Random(11)
@@ -154,7 +154,7 @@ def test_verdicts_together_equal_verdicts_alone(verifier: Verifier) -> None:
         assert together == [alone[r] for r in mix], _show(mix, verifier.check(_attempts(mix)))
 
 
-def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:
+def test_prefix_gives_the_open_goals(verifier: ReplVerifier) -> None:
     theorem = Theorem.parse("theorem p1 (n : Nat) : 0 + n = n")
     unknown = Theorem.parse("theorem p2 : no_such_constant = 1")
     step, done, broken, bad_statement = verifier.check(
@@ -177,7 +177,7 @@ def test_prefix_gives_the_open_goals(verifier: Verifier) -> None:
 
 
 @contextmanager
-def _with(verifier: Verifier, **changes: object) -> Iterator[Verifier]:
+def _with(verifier: ReplVerifier, **changes: object) -> Iterator[ReplVerifier]:
     """The shared verifier (its REPLs warm) with some limits changed for one test."""
     saved = verifier.settings
     verifier.settings = saved.model_copy(update=changes)
@@ -193,7 +193,7 @@ def test_runaway_tactic_times_out(settings_for: Callable[[str], LeanSettings]) -
     limits = {"max_heartbeats": 1000, "processes": 1, "spares": 0}
     hard = Theorem.parse("theorem hard (a b c : Nat) (h : a * b * c = 2023) : a + b + c ≠ 1")
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
-    with Verifier(settings_for("wasm").model_copy(update=limits)) as verifier:
+    with ReplVerifier(settings_for("wasm").model_copy(update=limits)) as verifier:
         slow, fine = verifier.check(
             [Attempt.whole(hard, "by exact?"), Attempt.whole(quick, "by simp")]
         )
@@ -201,7 +201,7 @@ def test_runaway_tactic_times_out(settings_for: Callable[[str], LeanSettings]) -
     assert fine.status == "proved", fine
 
 
-def test_past_the_deadline_the_repl_is_replaced(verifier: Verifier) -> None:
+def test_past_the_deadline_the_repl_is_replaced(verifier: ReplVerifier) -> None:
     """No answer within the wall-clock limit: `timeout`, that REPL killed, the next one used."""
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
     retired = verifier.pool.retired
@@ -213,7 +213,7 @@ def test_past_the_deadline_the_repl_is_replaced(verifier: Verifier) -> None:
     assert verifier.pool.retired == retired + 1  # the late REPL was killed, another answered
 
 
-def test_bad_import_fails_with_leans_message(verifier: Verifier) -> None:
+def test_bad_import_fails_with_leans_message(verifier: ReplVerifier) -> None:
     theorem = Theorem.parse("theorem i1 : True", imports=("Mathlib.NoSuchModule",))
     (verdict,) = verifier.check([Attempt.whole(theorem, "trivial")])
     assert verdict.status == "failed"
@@ -225,7 +225,7 @@ def test_memory_watchdog_recycles_the_process(settings_for: Callable[[str], Lean
     limits = {"max_rss_mb": 256, "processes": 1, "spares": 0}
     settings = settings_for("wasm").model_copy(update=limits)
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
-    with Verifier(settings) as verifier:
+    with ReplVerifier(settings) as verifier:
         (verdict,) = verifier.check([Attempt.whole(quick, "by simp")])
     assert verdict.status == "crashed", verdict
     assert "over the limit of 256 MB" in verdict.reason  # type: ignore[union-attr]

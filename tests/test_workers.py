@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import COORDINATORS, VERIFIERS, Keys
@@ -70,7 +70,7 @@ def task_streams(keys: Keys) -> list[str]:
 
 @pytest.mark.lean
 def test_a_job_survives_a_verifier_worker_killed_mid_task(
-    verifier: Verifier, redis_keys: Env, redis_settings: Callable[..., RedisSettings]
+    verifier: ReplVerifier, redis_keys: Env, redis_settings: Callable[..., RedisSettings]
 ) -> None:
     redis, keys = redis_keys
     settings = redis_settings(keys)
@@ -101,7 +101,7 @@ def test_a_job_survives_a_verifier_worker_killed_mid_task(
 
 @pytest.mark.lean
 def test_a_restarted_coordinator_resumes_its_jobs_where_they_stood(
-    verifier: Verifier, redis_keys: Env, redis_settings: Callable[..., RedisSettings]
+    verifier: ReplVerifier, redis_keys: Env, redis_settings: Callable[..., RedisSettings]
 ) -> None:
     redis, keys = redis_keys
     # Claims never expire in this test: only the restart under the same name can resume.

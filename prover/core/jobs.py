@@ -7,11 +7,12 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from prover.core.screen import screen_attempt
-from prover.core.theorem import Attempt, InputError, Theorem
+from prover.core.theorem import MAX_INPUT_BYTES, Attempt, InputError, Theorem
 
 JobStatus = Literal["queued", "running", "proved", "failed", "exhausted", "error", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 FINAL_STATUSES: frozenset[str] = frozenset(JOB_STATUSES[2:])
+JOBS_PER_COORDINATOR = 64  # jobs one coordinator advances at a time, by default
 
 
 class Forbidden(InputError):
@@ -73,7 +74,7 @@ class JobSpec(BaseModel):
             label=label,
         )
 
-    def theorem(self, limit: int = 100_000) -> Theorem:
+    def theorem(self, limit: int = MAX_INPUT_BYTES) -> Theorem:
         """The parsed theorem; raises ``InputError`` (``Forbidden``) for bad input."""
         theorem = Theorem.parse(
             self.statement,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+# The largest statement, preamble or proof accepted (PROVER_LEAN_MAX_INPUT_BYTES).
+MAX_INPUT_BYTES = 100_000
+
 DEFAULT_IMPORTS: tuple[str, ...] = ()
 
 _HEADER = re.compile(r"^\s*(theorem|lemma)\s+((?:«[^»\n]*»|[^\s(\[{⦃:«])+)\s*(.*)$", re.DOTALL)
@@ -55,7 +58,7 @@ class Theorem:
         preamble: str | bytes = "",
         imports: tuple[str, ...] = DEFAULT_IMPORTS,
         *,
-        limit: int = 100_000,
+        limit: int = MAX_INPUT_BYTES,
         forbidden: tuple[str, ...] = (),
     ) -> Theorem:
         """Parse ``theorem t (a : Nat) : a = a`` (a trailing ``:= ...`` is dropped)."""
@@ -100,7 +103,9 @@ class Attempt:
     tactics: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def whole(cls, theorem: Theorem, proof: str | bytes, *, limit: int = 100_000) -> Attempt:
+    def whole(
+        cls, theorem: Theorem, proof: str | bytes, *, limit: int = MAX_INPUT_BYTES
+    ) -> Attempt:
         return cls(theorem=theorem, proof=check_text("proof", proof, limit).strip())
 
     @classmethod

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prover.core.records import normalize_state
 from prover.data.sources import ExportError, Filters, Record, Source, Tally, select
 from prover.data.views import SPLITS, Row, Splitter, View, emit_all, make_view
 from prover.data.writers import FORMATS, SplitWriter, check_format, dataset_card, open_writer
 from prover.data.writers import sha256 as file_sha256
 from prover.generate.prompt import DEFAULT_TEMPLATE
-from prover.search.best_first import normalize_state
 
 MANIFEST = "manifest.json"
 CARD = "README.md"
@@ -89,10 +89,12 @@ def stream_rows(
     splitter: Splitter | None = None,
     progress: bool = False,
     tally: Tally | None = None,
+    template: str = DEFAULT_TEMPLATE,
 ) -> Iterator[tuple[str, str, Row]]:
-    """``(view, split, row)`` for the selected records, in one streaming pass."""
+    """``(view, split, row)`` for the selected records, in one streaming pass; prompts are
+    rendered with ``template``."""
     splitter = splitter or Splitter()
-    built: list[View] = [make_view(v, splitter, progress) for v in views]
+    built: list[View] = [make_view(v, splitter, progress, template) for v in views]
     return emit_all(built, select(source, filters, tally or Tally()))
 
 
@@ -106,9 +108,13 @@ def export(
     ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
     progress: bool = False,
     overwrite: bool = False,
+    template: str = DEFAULT_TEMPLATE,
 ) -> Manifest:
     """Write the asked views of ``source`` to ``dest``; raises ``ExportError`` for bad input,
-    an unwritable destination, or an empty selection (and then leaves nothing behind)."""
+    an unwritable destination, or an empty selection (and then leaves nothing behind).
+    Prompts are rendered with ``template``, which the manifest records for training."""
+    if "{state}" not in template:
+        raise ExportError(f"the prompt template {template!r} has no {{state}}")
     plan = plan_formats(views, fmt)
     splitter = Splitter(seed, ratios)
     dest = dest.expanduser().absolute()
@@ -125,6 +131,7 @@ def export(
             records={},
             counts={v: dict.fromkeys(SPLITS, 0) for v in plan},
             theorems={},
+            prompt_template=template,
         )
         _write(source, tmp, manifest, filters, splitter)
         _finish(tmp, manifest)
@@ -143,7 +150,9 @@ def _write(
     tally = Tally()
     theorems: dict[str, set[str]] = {s: set() for s in SPLITS}
     records = _noting_theorems(select(source, filters, tally), splitter, theorems)
-    views = [make_view(v, splitter, manifest.progress) for v in manifest.views]
+    views = [
+        make_view(v, splitter, manifest.progress, manifest.prompt_template) for v in manifest.views
+    ]
     writers: dict[tuple[str, str], SplitWriter] = {}
     try:
         for view, split, row in emit_all(views, records):

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prover.core.theorem import InputError
 from prover.core.verdicts import STATUSES
-from prover.queue.connect import Redis, connect
 from prover.queue.keys import Keys
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 Record = dict[str, Any]
 
@@ -145,6 +147,8 @@ class RedisSource:
     malformed: int = field(default=0, init=False)
 
     def records(self) -> Iterator[Record]:
+        from prover.queue.connect import connect  # redis only when read from
+
         redis, key = self.client or connect(self.url), Keys(self.prefix).feedback
         start = "-"
         while True:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from prover.core.records import normalize_state
 from prover.data.sources import ExportError, Record
-from prover.generate.prompt import render_prompt
-from prover.search.best_first import normalize_state
+from prover.generate.prompt import DEFAULT_TEMPLATE, render_prompt
 
 SPLITS = ("train", "validation", "test")
 Row = dict[str, Any]
@@ -67,8 +67,8 @@ class View:
 
     name: ClassVar[str]
 
-    def __init__(self, splitter: Splitter) -> None:
-        self.splitter = splitter
+    def __init__(self, splitter: Splitter, template: str = DEFAULT_TEMPLATE) -> None:
+        self.splitter, self.template = splitter, template
         self._seen: set[bytes] = set()
 
     def add(self, record: Record) -> Emitted:
@@ -92,8 +92,10 @@ class SftView(View):
 
     name = "sft"
 
-    def __init__(self, splitter: Splitter, progress: bool = False) -> None:
-        super().__init__(splitter)
+    def __init__(
+        self, splitter: Splitter, progress: bool = False, template: str = DEFAULT_TEMPLATE
+    ) -> None:
+        super().__init__(splitter, template)
         self.progress = progress
 
     def add(self, record: Record) -> Emitted:
@@ -106,7 +108,7 @@ class SftView(View):
         row = {
             "state": state,
             "tactic": tactic,
-            "prompt": render_prompt(state),
+            "prompt": render_prompt(state, self.template),
             "verdict": record["verdict"],
             "on_proof": bool(record.get("on_proof")),
             "model": record.get("model", ""),
@@ -149,8 +151,8 @@ class PreferencesView(View):
 
     name = "preferences"
 
-    def __init__(self, splitter: Splitter) -> None:
-        super().__init__(splitter)
+    def __init__(self, splitter: Splitter, template: str = DEFAULT_TEMPLATE) -> None:
+        super().__init__(splitter, template)
         self.states: dict[tuple[str, str], _State] = {}
 
     def add(self, record: Record) -> Emitted:
@@ -187,7 +189,7 @@ class PreferencesView(View):
                 split,
                 {
                     "state": group.state,
-                    "prompt": render_prompt(group.state),
+                    "prompt": render_prompt(group.state, self.template),
                     "chosen": chosen,
                     "rejected": rejected,
                     "chosen_verdict": group.good[chosen][1],
@@ -203,8 +205,8 @@ class LeanDojoView(View):
 
     name = "leandojo"
 
-    def __init__(self, splitter: Splitter) -> None:
-        super().__init__(splitter)
+    def __init__(self, splitter: Splitter, template: str = DEFAULT_TEMPLATE) -> None:
+        super().__init__(splitter, template)
         self.proofs: dict[str, dict[int, Record]] = {}  # job -> steps by prefix length
 
     def add(self, record: Record) -> Emitted:
@@ -267,10 +269,14 @@ VIEWS: dict[str, type[View]] = {
 }
 
 
-def make_view(name: str, splitter: Splitter, progress: bool) -> View:
+def make_view(
+    name: str, splitter: Splitter, progress: bool, template: str = DEFAULT_TEMPLATE
+) -> View:
     if name not in VIEWS:
         raise ExportError(f"unknown view {name!r}; one of {', '.join(VIEWS)}")
-    return SftView(splitter, progress) if name == "sft" else VIEWS[name](splitter)
+    if name == "sft":
+        return SftView(splitter, progress, template)
+    return VIEWS[name](splitter, template)
 
 
 def emit_all(views: Iterable[View], records: Iterable[Record]) -> Iterator[tuple[str, str, Row]]:

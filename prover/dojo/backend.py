@@ -26,7 +26,7 @@ from prover.core.verdicts import Failed, Open, Verdict
 from prover.dojo.results import Finished, from_error, from_result, lean_dojo
 from prover.dojo.settings import DojoSettings
 from prover.lean.process import BackendUnavailable
-from prover.lean.verifier import Verifier
+from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
 
 MAX_STATES_PER_THEOREM = 10_000
@@ -134,13 +134,14 @@ def _at_step(verdict: Verdict | Finished, k: int, tactics: tuple[str, ...]) -> V
 
 
 class DojoVerifier:
-    """``check(attempts) -> verdicts`` like :class:`Verifier`, through LeanDojo."""
+    """A :class:`~prover.core.verifier.Verifier` through LeanDojo: steps run in its
+    ``Dojo``; a finished proof is ``proved`` only by the trust verifier's whole check."""
 
     def __init__(
         self,
         settings: DojoSettings | None = None,
         lean: LeanSettings | None = None,
-        trust: Verifier | None = None,
+        trust: ReplVerifier | None = None,
         *,
         open_session: Callable[[str], Session] | None = None,
     ) -> None:
@@ -155,9 +156,10 @@ class DojoVerifier:
             open_session = self._start_lean_dojo()
         self._owns_trust = trust is None  # a verifier passed in is closed by its owner
         if trust is None and self.dojo_settings.trust_backend != "none":
-            trust = Verifier(lean.model_copy(update={"backend": self.dojo_settings.trust_backend}))
+            trust = ReplVerifier(
+                lean.model_copy(update={"backend": self.dojo_settings.trust_backend})
+            )
         self.trust = trust
-        self.settings = trust.settings if trust else lean
         timeout = self.dojo_settings.timeout_s
         self.runner = PrefixRunner(open_session, self.dojo_settings.max_open, timeout)
         self._lock = threading.Lock()
@@ -247,6 +249,11 @@ class DojoVerifier:
             return {i: Failed(why) for i in whole}
         checked = self.trust.check(list(whole.values()))
         return {i: _trusted(v) for i, v in zip(whole, checked, strict=True)}
+
+
+def dojo_verifier(lean: LeanSettings) -> DojoVerifier:
+    """The ``dojo`` backend (:mod:`prover.verifiers`), configured by ``PROVER_DOJO_*``."""
+    return DojoVerifier(DojoSettings(), lean)
 
 
 def _trusted(verdict: Verdict) -> Verdict:

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
+from prover.core.records import Proposal
 from prover.core.screen import Part, screen
 
 MAX_TACTIC_CHARS = 400
 
 
-@dataclass(frozen=True, order=True)
-class Proposal:
-    """One tactic for a state, with its score: a log-probability (higher is better)."""
-
-    score: float
-    tactic: str
-
-
 class Generator(Protocol):
-    """Proposes up to ``n`` tactics for a proof state printed as Lean prints goals."""
+    """Proposes up to ``n`` tactics for a proof state printed as Lean prints goals, best
+    first; ``propose_batch`` does it for many states in one call (one model batch, one
+    round of requests), as search asks for every node it expands in a pass at once."""
 
     name: str
 
     def propose(self, state: str, n: int) -> list[Proposal]: ...
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]: ...
 
 
 def clean_tactics(

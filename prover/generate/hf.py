@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prover.generate.base import Proposal, clean_tactics
-from prover.generate.prompt import DEFAULT_TEMPLATE, STOP, first_tactic, render_prompt
+from prover.core.records import Proposal
+from prover.generate.base import clean_tactics
+from prover.generate.prompt import (
+    DEFAULT_TEMPLATE,
+    STOP,
+    first_tactic,
+    render_prompt,
+    template_for,
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class TransformersGenerator:
             self.tokenizer.padding_side = "left"
         loader: Any = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
         self.model: Any = loader.from_pretrained(model).to(device).eval()
-        self.device, self.template = device, template
+        self.device, self.template = device, template_for(model, template)
         self.max_tokens, self.temperature = max_tokens, temperature
 
     def propose(self, state: str, n: int) -> list[Proposal]:

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from pydantic import ValidationError
 
-from prover.generate.base import Proposal, clean_tactics
+from prover.core.records import Proposal
+from prover.generate.base import clean_tactics
 from prover.generate.prompt import STOP, first_tactic, render_prompt
 from prover.generate.protocol import CompletionChoice, CompletionRequest, CompletionResponse
 from prover.settings import GeneratorSettings

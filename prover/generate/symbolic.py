@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 
 from prover.core.goals import parse_goals
+from prover.core.records import Proposal
 from prover.core.verdicts import Goal
-from prover.generate.base import Proposal, clean_tactics
+from prover.generate.base import clean_tactics
 
 # Prior weights: how often each kind of step is the right one (log-probabilities below).
 CLOSING: dict[str, float] = {
@@ -53,6 +54,9 @@ class SymbolicProposer:
             return []
         raw = [Proposal(math.log(w), t) for t, w in _weighted(goals[0], self.definitions)]
         return clean_tactics(raw, n)
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        return [self.propose(state, n) for state in states]
 
 
 def _weighted(goal: Goal, definitions: tuple[str, ...]) -> Iterator[tuple[str, float]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from prover.generate.base import Proposal, clean_tactics
-from prover.generate.prompt import STOP, first_tactic, render_prompt
+from prover.core.records import Proposal
+from prover.generate.base import clean_tactics
+from prover.generate.prompt import STOP, first_tactic, render_prompt, template_for
 from prover.lean.process import BackendUnavailable
 from prover.settings import GeneratorSettings
 
@@ -25,6 +26,7 @@ class VLLMGenerator:
             ) from None
         self.vllm: Any = vllm
         self.settings = settings
+        self.template = template_for(settings.model, settings.prompt_template)
         self.llm = vllm.LLM(model=settings.model)
 
     def propose(self, state: str, n: int) -> list[Proposal]:
@@ -38,7 +40,7 @@ class VLLMGenerator:
             logprobs=0,
             stop=list(STOP),
         )
-        prompts = [render_prompt(s, self.settings.prompt_template) for s in states]
+        prompts = [render_prompt(s, self.template) for s in states]
         outputs = self.llm.generate(prompts, params)
         return [
             clean_tactics(

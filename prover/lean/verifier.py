@@ -4,7 +4,6 @@ of its base state (imports and preamble), and returns one verdict per attempt in
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 from prover.core.screen import screen_attempt
 from prover.core.theorem import Attempt
@@ -15,11 +14,8 @@ from prover.lean.process import make_backend
 from prover.lean.repl import ImportsFailed, ReplCrashed, ReplTimeout
 from prover.settings import LeanSettings
 
-if TYPE_CHECKING:
-    from prover.dojo.backend import DojoVerifier
 
-
-class Verifier:
+class ReplVerifier:
     """Lean's verdict on attempts, through one backend and a pool of REPL processes."""
 
     def __init__(self, settings: LeanSettings | None = None) -> None:
@@ -29,7 +25,7 @@ class Verifier:
         self._executor = ThreadPoolExecutor(max_workers=self.settings.processes)
         self.checks = 0
 
-    def __enter__(self) -> Verifier:
+    def __enter__(self) -> ReplVerifier:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -87,13 +83,3 @@ class Verifier:
         finally:
             self.pool.release(repl, broken=broken)
         return judge(attempt, answer, self.settings.attempt_timeout_s)
-
-
-def make_verifier(settings: LeanSettings) -> Verifier | DojoVerifier:
-    """The verifier the settings name: a pool of Lean REPLs, or LeanDojo's ``Dojo``."""
-    if settings.backend == "dojo":
-        from prover.dojo.backend import DojoVerifier
-        from prover.dojo.settings import DojoSettings
-
-        return DojoVerifier(DojoSettings(), settings)
-    return Verifier(settings)

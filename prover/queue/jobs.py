@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from prover.core.jobs import FINAL_STATUSES, JOB_STATUSES, JobInfo, JobSpec
+from prover.core.theorem import MAX_INPUT_BYTES
 from prover.queue.connect import Redis
 from prover.queue.events import emit, parse_event
 from prover.queue.keys import COORDINATORS, Keys
@@ -19,7 +20,7 @@ class JobQueue:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis, self.keys = redis, keys
 
-    def submit(self, spec: JobSpec, limit: int = 100_000, owner: str = "") -> str:
+    def submit(self, spec: JobSpec, limit: int = MAX_INPUT_BYTES, owner: str = "") -> str:
         """Validate, store and enqueue; returns the job id. Raises ``InputError``. An
         ``owner`` (an API key's tenant) is recorded and indexes the job under it."""
         theorem = spec.theorem(limit)

@@ -14,14 +14,10 @@ import logging
 import threading
 import time
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
 
-from prover.core.verdicts import Crashed, Verdict
-from prover.lean.verifier import Verifier
-
-if TYPE_CHECKING:
-    from prover.dojo.backend import DojoVerifier
 from prover.core.jobs import FINAL_STATUSES
+from prover.core.verdicts import Crashed, Verdict
+from prover.core.verifier import Verifier
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import VERIFIERS, Keys
@@ -43,7 +39,7 @@ class VerifyWorker:
         redis: Redis,
         keys: Keys,
         settings: RedisSettings,
-        verifier: Verifier | DojoVerifier,
+        verifier: Verifier,
         name: str,
         max_batch: int | None = None,
     ) -> None:

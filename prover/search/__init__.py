@@ -1,6 +1,2 @@
-"""Best-first proof search: per-job steps over Redis, coordinators, and a local runner."""
-
-from prover.core.jobs import Budget
-from prover.search.best_first import normalize_state
-
-__all__ = ["Budget", "normalize_state"]
+"""Best-first proof search: the job stores (Redis, memory), the pass that advances held
+jobs, coordinators, and a local runner. The search itself is :mod:`prover.core.search`."""

@@ -12,17 +12,18 @@ import logging
 import threading
 import time
 
-from prover.core.jobs import FINAL_STATUSES, GeneratorChoice
+from prover.core.jobs import FINAL_STATUSES, JOBS_PER_COORDINATOR, GeneratorChoice
 from prover.core.theorem import Theorem
 from prover.feedback import RotatingJsonl, flush, record_job
 from prover.generate.base import Generator
-from prover.generate.select import make_generator
+from prover.generate.select import Generators
 from prover.generate.symbolic import definitions_in
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import COORDINATORS, Keys
 from prover.queue.workers import Registry, run_loop
-from prover.search.best_first import JobSearch
+from prover.search.advance import advance_jobs
+from prover.search.redis_store import RedisStore
 from prover.settings import GeneratorSettings, RedisSettings
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,17 @@ class Coordinator:
         settings: RedisSettings,
         generator_settings: GeneratorSettings,
         name: str,
-        max_jobs: int = 64,
+        max_jobs: int = JOBS_PER_COORDINATOR,
         feedback: RotatingJsonl | None = None,
     ) -> None:
         self.redis, self.keys, self.settings, self.name = redis, keys, settings, name
         self.generator_settings, self.max_jobs = generator_settings, max_jobs
         self.feedback = feedback  # where finished jobs' records are flushed, if here
-        self.search = JobSearch(redis, keys, self._generator_for, name)
+        self.store = RedisStore(redis, keys, name)
         self.queue = JobQueue(redis, keys)
         self.registry = Registry(redis, keys, name, "search")
         self.held: dict[str, str] = {}  # job id -> its entry in the job stream
-        self._generators: dict[tuple[object, ...], Generator] = {}
+        self._generators = Generators()
         self._recovering = True
         self._last_refresh = 0.0
         self.finished = 0
@@ -72,9 +73,8 @@ class Coordinator:
     def step(self) -> bool:
         """Claim jobs, then advance each held job once; True when anything moved."""
         self._claim()
-        moved = False
+        moved = advance_jobs(self.store, list(self.held), self._generator_for)
         for job_id in list(self.held):
-            moved |= self.search.advance(job_id)
             self._release_if_final(job_id)
         self._refresh()
         return moved
@@ -138,8 +138,5 @@ class Coordinator:
         """The job's generator (cached: loading a model is expensive) and its description."""
         overrides = {k: v for k, v in choice.model_dump().items() if v is not None}
         settings = self.generator_settings.model_copy(update=overrides)
-        definitions = definitions_in(theorem.preamble)
-        key = (settings.backend, settings.model, settings.url, definitions)
-        if key not in self._generators:
-            self._generators[key] = make_generator(settings, definitions)
-        return self._generators[key], {"backend": settings.backend, "model": settings.model}
+        generator = self._generators.get(settings, definitions_in(theorem.preamble))
+        return generator, {"backend": settings.backend, "model": settings.model}

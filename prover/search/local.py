@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from prover.core.jobs import FINAL_STATUSES, JobInfo, JobSpec
 from prover.feedback import RotatingJsonl, flush
-from prover.lean.verifier import make_verifier
 from prover.queue.connect import Redis, redis_for_run
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import Keys
@@ -20,6 +19,7 @@ from prover.queue.verify_worker import VerifyWorker
 from prover.queue.workers import worker_name
 from prover.search.coordinator import Coordinator
 from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
+from prover.verifiers import make_verifier
 
 Progress = Callable[[list[JobInfo], float], None]
 

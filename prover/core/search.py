@@ -1,0 +1,221 @@
+"""Best-first search as a pure transition: what a job's search does next, given what it
+knows now. No I/O here; a job store (Redis, or memory) reads a :class:`JobView`, the
+caller generates tactics for the nodes :func:`decide` chose to expand, and
+:func:`complete` turns it all into a :class:`Transition` the store writes at once.
+
+The priority of a node is the sum of the scores (log-probabilities) of the tactics on
+its path, minus a length penalty per step. Expansion is continuous: whenever fewer than
+``nodes_in_flight`` of a job's nodes have tactics with the verifiers, the best open node
+is expanded (its proposals go to the verifiers as tactic prefixes from the theorem's
+start), so no job waits for a whole round of verdicts. An ``open`` verdict adds a child
+unless its goals were seen before (identical states are one node, which also cuts
+cycles); ``proved`` prefixes are checked again as whole proofs, best first, before the
+job is reported proved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from prover.core.jobs import Budget, JobSpec
+from prover.core.records import Edge, Node, Proposal, Step, normalize_state
+from prover.core.theorem import Attempt, Theorem
+from prover.core.verdicts import Open, Proved, Verdict, describe
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the search reads of one job that is not final, at one moment."""
+
+    job_id: str
+    status: str  # queued or running
+    spec: JobSpec
+    theorem: Theorem
+    started: float | None
+    expansions: int
+    verifier_calls: int
+    next_node: int
+    candidates: tuple[Step, ...]  # proved prefixes waiting for their confirmation
+    pending: tuple[Step, ...]  # tasks with the verifiers
+    verdicts: Mapping[str, Verdict]  # verdicts that arrived, by task id
+    consumed: int  # results read (the store drops this many once committed)
+    seen: Mapping[str, int]  # stored node ids of the states the arrived verdicts reached
+    best_open: tuple[Node, ...]  # stored open nodes, best first (at most nodes_in_flight)
+    open_count: int  # stored open nodes in all
+    version: str = ""  # the store's token for "nothing changed since this view"
+
+    @property
+    def budget(self) -> Budget:
+        return self.spec.budget
+
+    def reached(self) -> list[str]:
+        """Normalized states the arrived ``open`` verdicts reached: what ``seen`` is read for."""
+        return [normalize_state(v.pretty()) for v in self.verdicts.values() if isinstance(v, Open)]
+
+
+@dataclass
+class Transition:
+    """Everything one advance of a job writes: applied by a store as a whole, or not at all."""
+
+    job_id: str
+    start: bool = False
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    expanded: list[Node] = field(default_factory=list)
+    candidates: list[Step] = field(default_factory=list)
+    next_node: int = 0
+    done: list[str] = field(default_factory=list)  # task ids whose verdicts were used
+    consumed: int = 0
+    tasks: list[tuple[Step, Attempt]] = field(default_factory=list)  # to send; ids not set yet
+    final: tuple[str, dict[str, str]] | None = None
+    generator: dict[str, str] = field(default_factory=dict)  # at start: which one searches
+
+    @property
+    def merged(self) -> int:
+        return sum(1 for e in self.edges if e.merged)
+
+    def moved(self) -> bool:
+        return bool(self.start or self.consumed or self.tasks or self.expanded or self.final)
+
+
+def decide(view: JobView, now: float) -> Transition:
+    """Take in the verdicts that arrived and choose what to do next; the nodes to expand
+    are in ``expanded`` and wait for tactics (see :func:`complete`)."""
+    if view.status == "queued":
+        root = Step("", "root", None, (), 0.0)
+        return Transition(view.job_id, start=True, tasks=[(root, Attempt.steps(view.theorem, []))])
+    return _Decision(view).run(now)
+
+
+def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal]]) -> None:
+    """Add the step tasks for ``t.expanded`` (``proposals[i]`` are the tactics proposed for
+    ``t.expanded[i]``, best first), within the job's verifier budget."""
+    budget = view.budget
+    room = budget.max_verifier_calls - view.verifier_calls - len(t.tasks)
+    for node, proposed in zip(t.expanded, proposals, strict=True):
+        for p in proposed[: budget.proposals_per_node]:
+            if room <= 0:
+                return
+            tactics = (*node.tactics, p.tactic)
+            total = node.score + p.score - budget.length_penalty
+            step = Step("", "step", node.id, tactics, total)
+            t.tasks.append((step, Attempt.steps(view.theorem, tactics)))
+            room -= 1
+
+
+class _Decision:
+    def __init__(self, view: JobView) -> None:
+        self.view, self.budget = view, view.budget
+        self.t = Transition(view.job_id, next_node=view.next_node, candidates=list(view.candidates))
+        self.known = dict(view.seen)  # normalized state -> node id, this step's nodes included
+
+    def run(self, now: float) -> Transition:
+        view, t = self.view, self.t
+        arrived = [s for s in view.pending if s.task in view.verdicts]
+        waiting = [s for s in view.pending if s.task not in view.verdicts]
+        for step in arrived:
+            verdict = view.verdicts[step.task]
+            {"root": self._root, "step": self._step, "confirm": self._confirmed}[step.kind](
+                step, verdict
+            )
+        t.done = [s.task for s in arrived]
+        t.consumed = view.consumed
+        if t.final is None:
+            self._plan(waiting, now)
+        return t
+
+    # Verdicts that arrived.
+
+    def _root(self, step: Step, verdict: Verdict) -> None:
+        if isinstance(verdict, Open):
+            self._add_node(step, verdict)
+        else:
+            reason = f"the statement does not elaborate: {describe(verdict)}"
+            self.t.final = ("error", {"reason": reason})
+
+    def _step(self, step: Step, verdict: Verdict) -> None:
+        edge = Edge.of(step, verdict)
+        if isinstance(verdict, Open):
+            edge.child, edge.merged = self._add_node(step, verdict)
+        elif isinstance(verdict, Proved):
+            self.t.candidates.append(step)
+        self.t.edges.append(edge)
+
+    def _add_node(self, step: Step, verdict: Open) -> tuple[int, bool]:
+        """The node for the state ``verdict`` reached (an existing one if seen before)."""
+        key = normalize_state(verdict.pretty())
+        if key in self.known:
+            return self.known[key], True
+        node = Node(self.t.next_node, step.node, step.tactics, verdict.pretty(), step.score)
+        self.t.nodes.append(node)
+        self.known[key] = node.id
+        self.t.next_node += 1
+        return node.id, False
+
+    def _confirmed(self, step: Step, verdict: Verdict) -> None:
+        self.t.edges.append(Edge.of(step, verdict))
+        if isinstance(verdict, Proved):
+            proof = Attempt.steps(self.view.theorem, step.tactics).proof
+            self.t.final = ("proved", {"proof": proof, "tactics": json.dumps(list(step.tactics))})
+
+    # What to send next, or how the job ends.
+
+    def _plan(self, waiting: list[Step], now: float) -> None:
+        view, t, budget = self.view, self.t, self.budget
+        if now - (view.started or now) >= budget.max_seconds:
+            t.final = ("exhausted", {"reason": f"time budget ({budget.max_seconds:.0f} s) spent"})
+            return
+        if t.candidates and not any(s.kind == "confirm" for s in waiting):
+            self._confirm_best()
+        busy = {s.node for s in waiting if s.kind == "step"}
+        spent = self._over_budget()
+        if spent is None and not any(s.kind == "root" for s in waiting):
+            self._expand(budget.nodes_in_flight - len(busy))
+        if waiting or t.tasks or t.candidates or t.expanded:
+            return
+        if view.open_count + len(t.nodes) == 0:
+            # An empty frontier is a failure whatever the budget says: nothing was left.
+            t.final = ("failed", {"reason": "no open state left to expand"})
+        elif spent is not None:
+            t.final = ("exhausted", {"reason": spent})
+
+    def _confirm_best(self) -> None:
+        """Send the best proved prefix to be checked again, alone, as a whole proof."""
+        theorem = self.view.theorem
+        self.t.candidates.sort(key=lambda s: -s.score)
+        best = self.t.candidates.pop(0)
+        whole = Attempt.whole(theorem, Attempt.steps(theorem, best.tactics).proof)
+        self.t.tasks.append((Step("", "confirm", best.node, best.tactics, best.score), whole))
+
+    def _over_budget(self) -> str | None:
+        view, budget = self.view, self.budget
+        if view.expansions >= budget.max_expansions:
+            return f"expansion budget ({budget.max_expansions}) spent"
+        if view.verifier_calls >= budget.max_verifier_calls:
+            return f"verifier budget ({budget.max_verifier_calls}) spent"
+        return None
+
+    def _expand(self, room: int) -> None:
+        """Choose the best ``room`` open nodes, within the expansion budget."""
+        room = min(room, self.budget.max_expansions - self.view.expansions)
+        if room <= 0:
+            return
+        ranked = sorted([*self.view.best_open, *self.t.nodes], key=lambda n: (n.score, n.id))
+        self.t.expanded = ranked[::-1][:room]
+
+
+class JobStore(Protocol):
+    """Where jobs' searches live: :class:`~prover.search.redis_store.RedisStore` for the
+    service, :class:`~prover.search.memory.MemoryStore` for tests and one-off runs."""
+
+    def view(self, job_id: str) -> JobView | None:
+        """The job as the search sees it now; None when it is absent or final."""
+        ...
+
+    def commit(self, view: JobView, transition: Transition) -> bool:
+        """Write the whole transition, or nothing when the job changed since ``view``
+        (a cancel, another coordinator); True when written."""
+        ...

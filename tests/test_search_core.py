@@ -1,0 +1,191 @@
+"""The search's decisions, on the in-memory store with a scripted verifier and generator:
+no Redis, no Lean, milliseconds. The same transition runs on Redis in test_search.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prover.core.jobs import Budget, JobSpec
+from prover.core.records import Proposal
+from prover.core.search import decide
+from prover.core.theorem import Attempt
+from prover.core.verdicts import Failed, Goal, Open, Proved, Verdict
+from prover.search.advance import advance_jobs
+from prover.search.memory import MemoryJob, MemoryStore
+
+STATEMENT = "theorem t (n : Nat) : n + 0 = n"
+
+
+def state(name: str) -> Open:
+    return Open((Goal(("n : Nat",), name),))
+
+
+class Script:
+    """Verdicts by tactic prefix (anything else fails); whole proofs are proved when
+    their prefix was, unless listed in ``bad_whole``."""
+
+    def __init__(
+        self, steps: dict[tuple[str, ...], Verdict], bad_whole: frozenset[str] = frozenset()
+    ):
+        self.steps, self.bad_whole = steps, bad_whole
+        self.checked: list[Attempt] = []
+
+    def __call__(self, attempt: Attempt) -> Verdict:
+        self.checked.append(attempt)
+        if not attempt.prefix:
+            return Failed("whole proof rejected") if attempt.proof in self.bad_whole else Proved()
+        return self.steps.get(attempt.tactics, Failed("no"))
+
+
+class Tactics:
+    """Proposals by the target of the first goal; counts calls."""
+
+    name = "scripted"
+
+    def __init__(self, by_target: dict[str, list[str]]) -> None:
+        self.by_target, self.batches = by_target, 0
+
+    def propose(self, state: str, n: int) -> list[Proposal]:
+        target = state.rsplit("⊢ ", 1)[-1]
+        tactics = self.by_target.get(target, [])[:n]
+        return [Proposal(-0.1 * (k + 1), t) for k, t in enumerate(tactics)]
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        self.batches += 1
+        return [self.propose(s, n) for s in states]
+
+
+def run(
+    store: MemoryStore,
+    ids: list[str],
+    generator: Tactics,
+    check: Callable[[Attempt], Verdict],
+    passes: int = 500,
+    between: Callable[[int], None] = lambda _: None,
+) -> None:
+    """Advance, then check every queued task, until every job is final."""
+    for k in range(passes):
+        advance_jobs(store, ids, lambda *_: (generator, {"backend": "scripted"}), store.clock())
+        between(k)
+        tasks, store.outbox = store.outbox, []
+        for job_id, task, attempt in tasks:
+            store.deliver(job_id, task, check(attempt))
+        if all(store.jobs[i].status not in ("queued", "running") for i in ids):
+            return
+    raise AssertionError("search did not end")
+
+
+def job(store: MemoryStore, job_id: str = "j", **budget: float) -> MemoryJob:
+    store.submit(job_id, JobSpec(statement=STATEMENT, budget=Budget(**budget)))  # type: ignore[arg-type]
+    return store.jobs[job_id]
+
+
+def test_a_two_step_proof_is_confirmed_whole_before_it_is_proved() -> None:
+    store = MemoryStore()
+    j = job(store)
+    script = Script({(): state("A"), ("a",): state("B"), ("a", "c"): Proved()})
+    generator = Tactics({"A": ["a", "b"], "B": ["c"]})
+    run(store, ["j"], generator, script)
+    assert j.status == "proved"
+    assert j.fields["tactics"] == '["a", "c"]' and j.fields["proof"] == "by\n  a\n  c"
+    whole = [a for a in script.checked if not a.prefix]
+    assert [a.proof for a in whole] == ["by\n  a\n  c"]
+    assert [e.kind for e in j.edges][-1] == "confirm"
+    kinds = [k for k, _ in j.events]
+    assert kinds[0] == "started" and kinds[-1] == "finished"
+
+
+def test_a_prefix_whose_whole_proof_fails_is_never_reported_proved() -> None:
+    store = MemoryStore()
+    j = job(store)
+    script = Script({(): state("A"), ("a",): Proved()}, bad_whole=frozenset({"by\n  a"}))
+    run(store, ["j"], Tactics({"A": ["a"]}), script)
+    assert j.status == "failed" and "proof" not in j.fields
+    assert [e.status for e in j.edges if e.kind == "confirm"] == ["failed"]
+
+
+def test_identical_states_are_one_node_and_the_edge_says_merged() -> None:
+    store = MemoryStore()
+    j = job(store, max_expansions=2)
+    steps: dict[tuple[str, ...], Verdict] = {(): state("A"), ("a",): state("B"), ("b",): state("B")}
+    run(store, ["j"], Tactics({"A": ["a", "b"]}), Script(steps))
+    assert sorted(n.state.rsplit("⊢ ", 1)[-1] for n in j.nodes.values()) == ["A", "B"]
+    merged = [e for e in j.edges if e.merged]
+    assert len(merged) == 1 and merged[0].child == 1
+
+
+def test_the_expansion_and_verifier_budgets_end_a_job_with_the_reason() -> None:
+    store = MemoryStore()
+    endless: dict[tuple[str, ...], Verdict] = {("a",) * k: state(f"S{k}") for k in range(5)}
+    by_target = {f"S{k}": ["a"] for k in range(5)}
+    expansions = job(store, "e", max_expansions=2)
+    calls = job(store, "v", max_verifier_calls=3)
+    run(store, ["e", "v"], Tactics(by_target), Script(endless))
+    assert expansions.status == "exhausted"
+    assert "expansion budget (2) spent" in expansions.fields["reason"]
+    assert expansions.expansions == 2
+    assert calls.status == "exhausted" and calls.verifier_calls == 3
+
+
+def test_a_job_with_no_tactics_fails_and_a_bad_statement_is_an_error() -> None:
+    store = MemoryStore()
+    stuck, bad = job(store, "s"), job(store, "b")
+    run(store, ["s"], Tactics({}), Script({(): state("A")}))
+    assert stuck.status == "failed" and stuck.fields["reason"] == "no open state left to expand"
+    run(store, ["b"], Tactics({}), lambda a: Failed("unknown identifier 'no_such_thing'"))
+    assert bad.status == "error" and "does not elaborate" in bad.fields["reason"]
+
+
+def test_the_time_budget_ends_a_job_at_once() -> None:
+    now = [1000.0]
+    store = MemoryStore(clock=lambda: now[0])
+    j = job(store, max_seconds=5)
+    steps: dict[tuple[str, ...], Verdict] = {(): state("A"), ("a",): state("B")}
+    generator = Tactics({"A": ["a"], "B": ["a"]})
+
+    def later(k: int) -> None:
+        now[0] += 3
+
+    run(store, ["j"], generator, Script(steps), between=later)
+    assert j.status == "exhausted" and "time budget (5 s)" in j.fields["reason"]
+    assert j.pending == {} and store.outbox == []  # in-flight tasks are dropped with it
+
+
+def test_no_more_than_nodes_in_flight_nodes_have_tactics_with_the_verifiers() -> None:
+    store = MemoryStore()
+    j = job(store, nodes_in_flight=2, max_expansions=12)
+    wide: dict[tuple[str, ...], Verdict] = {(): state("A")}
+    wide.update({(f"t{k}",): state(f"S{k}") for k in range(8)})
+    by_target = {"A": [f"t{k}" for k in range(8)]}
+    by_target.update({f"S{k}": ["u", "v"] for k in range(8)})
+    busy: list[int] = []
+
+    def count(_: int) -> None:
+        busy.append(len({s.node for s in j.pending.values() if s.kind == "step"}))
+
+    run(store, ["j"], Tactics(by_target), Script(wide), between=count)
+    assert max(busy) == 2 and j.expansions == 9
+
+
+def test_one_generator_batch_per_pass_across_jobs() -> None:
+    store = MemoryStore()
+    ids = [f"j{k}" for k in range(5)]
+    for job_id in ids:
+        job(store, job_id, max_expansions=1)
+    generator = Tactics({"A": ["a", "b"]})
+    run(store, ids, generator, Script({(): state("A")}))
+    assert all(store.jobs[i].expansions == 1 for i in ids)
+    assert generator.batches == 1  # five roots back in one pass: one call for all five
+
+
+def test_a_cancel_between_reading_and_writing_drops_the_write() -> None:
+    store = MemoryStore()
+    j = job(store)
+    generator = Tactics({"A": ["a"]})
+    advance_jobs(store, ["j"], lambda *_: (generator, {}))
+    view = store.view("j")
+    assert view is not None
+    transition = decide(view, 0.0)
+    store.cancel("j")
+    assert not store.commit(view, transition)
+    assert j.status == "cancelled" and store.view("j") is None
