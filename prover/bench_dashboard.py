@@ -158,7 +158,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def _static_server() -> Iterator[str]:
+def static_server() -> Iterator[str]:
     handler = functools.partial(_Handler, directory=str(API))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -178,7 +178,7 @@ def measure(sizes: list[int], frames: int) -> list[dict[str, Any]]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise BenchError("Playwright is missing: pip install playwright") from None
-    with _static_server() as base, sync_playwright() as playwright:
+    with static_server() as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
         )
