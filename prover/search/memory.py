@@ -3,9 +3,10 @@ anything that searches in one process without a queue."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prover.core.jobs import FINAL_STATUSES, JobSpec
@@ -88,7 +89,7 @@ class MemoryStore:
             version=str(job.rev),
         )
         seen = {k: job.seen[k] for k in view.reached() if k in job.seen}
-        return JobView(**{**view.__dict__, "seen": seen})
+        return replace(view, seen=seen)
 
     def commit(self, view: JobView, t: Transition) -> bool:
         job = self.jobs[view.job_id]
@@ -97,7 +98,7 @@ class MemoryStore:
         job.rev += 1
         if t.start:
             job.status, job.started = "running", self.clock()
-            job.fields["generator"] = str(t.generator)
+            job.fields["generator"] = json.dumps(t.generator)
             job.events.append(("started", {}))
         for node in t.nodes:
             job.nodes[node.id] = node

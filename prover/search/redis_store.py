@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+from dataclasses import replace
 
 from redis.client import Pipeline
 from redis.exceptions import WatchError
@@ -76,7 +77,7 @@ class RedisStore:
         if best_ids:
             texts = self.redis.hmget(self.keys.nodes(view.job_id), best_ids)
             best = tuple(Node.from_json(t) for t in texts if t is not None)
-        return JobView(**{**view.__dict__, "seen": seen, "best_open": best})
+        return replace(view, seen=seen, best_open=best)
 
     def commit(self, view: JobView, transition: Transition) -> bool:
         key = self.keys.job(view.job_id)
