@@ -328,6 +328,29 @@ def test_the_service_page_charts_move_while_jobs_run(browser: Any, site: str, sh
     context.close()
 
 
+def test_a_running_search_is_cancelled_from_its_page(browser: Any, site: str) -> None:
+    """A false statement with room for 1000 expansions: cancelled while it runs, the job
+    ends at once and its tree stops growing."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=LAPTOP)
+    page.goto(f"{site}/")
+    page.fill("#statement", "theorem never (a b : Nat) : a * b = a + b + 1")
+    page.fill("#max-expansions", "1000")
+    page.click("#submit-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    expect(page.locator("#job-status")).to_have_text("running", timeout=SEARCH_S)
+    page.locator("svg#tree .node.state").nth(1).wait_for(timeout=SEARCH_S)
+    page.click("#cancel")
+    expect(page.locator("#job-status")).to_have_text("cancelled")
+    expect(page.locator("#cancel")).to_be_hidden()
+    expect(page.locator("#timeline li").first).to_contain_text("finished: cancelled")
+    states = page.locator("#c-nodes").inner_text()
+    page.wait_for_timeout(1500)
+    assert page.locator("#c-nodes").inner_text() == states
+    page.close()
+
+
 def test_an_api_key_is_asked_for_kept_and_used(browser: Any, keyed: str) -> None:
     """With keys on, the page asks for one; once typed it stays for the session, and
     the list, the job page (its events too) and cancel work with it."""

@@ -231,7 +231,11 @@ function jobView(id) {
   show("job-view");
   const tree = new SearchTree();
   const timeline = new Timeline($("timeline"));
-  const treeView = new TreeView($("tree"), tree, {
+  // A fresh <svg> (and no canvas) per job: the last job's view keeps its listeners on its own.
+  for (const old of document.querySelectorAll(".tree-canvas")) old.remove();
+  const svg = $("tree").cloneNode(false);
+  $("tree").replaceWith(svg);
+  const treeView = new TreeView(svg, tree, {
     onPick: (item) => showDetail(item, treeView),
     onHover: (item, event) => showTip(item, event),
     onChange: (v) => {
@@ -283,7 +287,7 @@ function jobView(id) {
 }
 
 function resetJob(id) {
-  for (const name of ["job-name", "job-statement", "job-reason", "proof", "copied"]) {
+  for (const name of ["job-name", "job-label", "job-statement", "job-reason", "proof", "copied"]) {
     $(name).textContent = "";
   }
   $("job-status").replaceWith(Object.assign(badge(""), { id: "job-status" }));
@@ -293,7 +297,6 @@ function resetJob(id) {
   $("proof-box").hidden = true;
   $("budget").replaceChildren();
   $("timeline").replaceChildren();
-  $("tree").replaceChildren();
   $("tip").hidden = true;
   $("node-detail").replaceChildren(hint());
   $("export").href = `/v1/feedback/export?job=${encodeURIComponent(id)}&view=raw`;
@@ -310,6 +313,7 @@ function showJob(job) {
   $("job-name").textContent = job.name;
   $("job-status").replaceWith(Object.assign(badge(job.status), { id: "job-status" }));
   $("job-statement").textContent = job.statement;
+  $("job-label").textContent = job.label ? `label: ${job.label}` : "";
   $("job-reason").textContent = job.reason;
   $("cancel").hidden = FINAL.has(job.status);
   $("export").download = `${job.name}-feedback.jsonl`;
