@@ -76,7 +76,7 @@ async function readPulse() {
     $("stats").textContent = `metrics: ${err.message}`;
     return;
   }
-  $("stats").textContent =
+  $("stats").textContent = !sample.redisUp ? "Redis does not answer the service" :
     `queued ${sample.queued} · running ${sample.running} · tasks waiting ${sample.tasks} · ` +
     `verify workers ${sample.verifyWorkers}`;
   if ($("c-depth")) $("c-depth").textContent = String(sample.tasks);

@@ -27,6 +27,7 @@ export class Pulse {
     }
     const sample = {
       t: snapshot.time,
+      redisUp: metric(snapshot, "prover_redis_up") !== 0,
       calls,
       rate,
       p50: metric(snapshot, "prover_verifier_check_seconds", { quantile: "0.5" }),
