@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from prover.cli_data import add_commands as add_data_commands
+from prover.curriculum import add_commands as add_curriculum_commands
 from prover.core.jobs import JOBS_PER_COORDINATOR, Budget, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
@@ -173,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     search_bench.set_defaults(run=_bench_search)
     add_data_commands(sub)
+    add_curriculum_commands(sub)
     return parser
 
 
