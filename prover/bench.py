@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from prover.core.jobs import Budget, JobSpec
+from prover.core.jobs import FINAL_STATUSES, Budget, JobSpec
 from prover.core.theorem import Attempt, Theorem
 from prover.generate.base import Generator
 from prover.generate.select import make_generator
@@ -325,7 +325,7 @@ def _demo_job(client: httpx.Client, k: int) -> float:
     job_id = response.json()["id"]
     while True:
         job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] not in ("queued", "running"):
+        if job["status"] in FINAL_STATUSES:
             break
         time.sleep(0.02)
     if job["status"] != "proved":

@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from prover.core.prompt import DEFAULT_TEMPLATE
 from prover.core.theorem import MAX_INPUT_BYTES
-from prover.generate.prompt import DEFAULT_TEMPLATE
 
 
 def _default_cache_dir() -> Path:

@@ -28,6 +28,7 @@ import httpx
 import redis as redis_py
 
 from prover.bench import BenchError, machine, percentile, stop_process, wait_ready
+from prover.core.jobs import FINAL_STATUSES
 
 # Easy theorems (closing tactics or one step), so that jobs finish while the soak runs.
 JOBS = (
@@ -221,7 +222,7 @@ def _final(client: httpx.Client, job_id: str) -> bool:
         answer = client.get(f"/v1/jobs/{job_id}")
     except httpx.TransportError:
         return False
-    return answer.status_code == 200 and answer.json()["status"] not in ("queued", "running")
+    return answer.status_code == 200 and answer.json()["status"] in FINAL_STATUSES
 
 
 def _timed(
@@ -245,7 +246,7 @@ def _drain(base: str, jobs: list[str], timeout_s: float) -> dict[str, str]:
                 if job_id not in statuses:
                     answer = client.get(f"/v1/jobs/{job_id}")
                     status = answer.json()["status"] if answer.status_code == 200 else "gone"
-                    if status not in ("queued", "running"):
+                    if status in FINAL_STATUSES:
                         statuses[job_id] = status
             if len(statuses) == len(jobs):
                 break

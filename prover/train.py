@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prover.core.prompt import DEFAULT_TEMPLATE, render_prompt, save_template
 from prover.core.records import normalize_state
 from prover.data.export import Manifest
 from prover.data.sources import ExportError
 from prover.data.writers import sha256
-from prover.generate.prompt import DEFAULT_TEMPLATE, render_prompt, save_template
 
 Row = dict[str, Any]
 Log = Callable[[str], None]

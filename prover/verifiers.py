@@ -18,11 +18,6 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def register(name: str, target: str) -> None:
-    """Add (or replace) a backend: ``target`` is ``"module:callable"``."""
-    BACKENDS[name] = target
-
-
 def make_verifier(settings: LeanSettings) -> Verifier:
     """The verifier the settings name."""
     target = BACKENDS.get(settings.backend)

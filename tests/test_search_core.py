@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from prover.core.jobs import Budget, JobSpec
 from prover.core.records import Proposal
-from prover.core.search import decide
+from prover.core.search import decide, state_penalty
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Failed, Goal, Open, Proved, Verdict
 from prover.search.advance import advance_jobs
@@ -189,3 +189,74 @@ def test_a_cancel_between_reading_and_writing_drops_the_write() -> None:
     store.cancel("j")
     assert not store.commit(view, transition)
     assert j.status == "cancelled" and store.view("j") is None
+
+
+def goals(*targets: str) -> Open:
+    return Open(tuple(Goal(("n : Nat",), t) for t in targets))
+
+
+def test_a_state_with_fewer_goals_is_expanded_first() -> None:
+    store = MemoryStore()
+    j = job(store, nodes_in_flight=1, max_expansions=2)
+    # "a" scores better than "b" but leaves three goals; "b" leaves one.
+    steps: dict[tuple[str, ...], Verdict] = {
+        (): state("A"),
+        ("a",): goals("B", "B", "B"),
+        ("b",): state("C"),
+    }
+    run(store, ["j"], Tactics({"A": ["a", "b"]}), Script(steps))
+    expanded = [data["node"] for kind, data in j.events if kind == "expanded"]
+    by_tactics = {n.tactics: n.id for n in j.nodes.values()}
+    assert expanded == [by_tactics[()], by_tactics[("b",)]]
+
+
+def test_a_state_penalty_is_not_inherited_by_its_children() -> None:
+    store = MemoryStore()
+    j = job(store, length_penalty=0.0)
+    steps: dict[tuple[str, ...], Verdict] = {
+        (): state("A"),
+        ("a",): goals("B", "B"),
+        ("a", "c"): state("D"),
+    }
+    run(store, ["j"], Tactics({"A": ["a"], "B": ["c"]}), Script(steps))
+    child = next(n for n in j.nodes.values() if n.tactics == ("a", "c"))
+    # The path's scores (-0.1 each), less only the child's own state penalty.
+    assert abs(child.score - (-0.2 - state_penalty(child.state))) < 1e-9
+    assert state_penalty(goals("B", "B").pretty()) > state_penalty(state("B").pretty())
+
+
+class Flaky(Tactics):
+    """Fails its first ``failures`` batches, as a generator server that is down."""
+
+    def __init__(self, by_target: dict[str, list[str]], failures: int) -> None:
+        super().__init__(by_target)
+        self.failures = failures
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("generator server down")
+        return super().propose_batch(states, n)
+
+
+def test_a_generator_outage_leaves_the_nodes_open_for_later() -> None:
+    store = MemoryStore()
+    j = job(store)
+    script = Script({(): state("A"), ("a",): Proved()})
+    run(store, ["j"], Flaky({"A": ["a"]}, failures=3), script)
+    assert j.status == "proved" and j.expansions == 1  # not "no open state left"
+
+
+def test_a_job_without_a_generator_ends_as_an_error_and_the_others_go_on() -> None:
+    store = MemoryStore()
+    bad, good = job(store, "bad"), job(store, "good")
+    generator = Tactics({"A": ["a"]})
+
+    def generator_for(choice: object, theorem: object) -> tuple[Tactics, dict[str, str]]:
+        if bad.status == "queued":  # the first job asked for: "bad"
+            raise ValueError("no such model")
+        return generator, {}
+
+    advance_jobs(store, ["bad", "good"], generator_for)
+    assert bad.status == "error" and "no such model" in bad.fields["reason"]
+    assert good.status == "running"

@@ -15,10 +15,10 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from prover.core.jobs import Budget, JobSpec
+from prover.core.prompt import render_prompt
 from prover.data import DirectorySource, Manifest, export
 from prover.data.sources import ExportError
 from prover.generate.hf import TransformersGenerator
-from prover.generate.prompt import render_prompt
 from prover.lean.files import theorems_from_file
 from prover.search.local import LocalSettings, run_locally
 from prover.settings import FeedbackSettings, GeneratorSettings, RedisSettings

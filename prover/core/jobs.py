@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,8 +11,9 @@ from prover.core.screen import screen_attempt
 from prover.core.theorem import MAX_INPUT_BYTES, Attempt, InputError, Theorem
 
 JobStatus = Literal["queued", "running", "proved", "failed", "exhausted", "error", "cancelled"]
+FinalStatus = Literal["proved", "failed", "exhausted", "error", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
-FINAL_STATUSES: frozenset[str] = frozenset(JOB_STATUSES[2:])
+FINAL_STATUSES: frozenset[str] = frozenset(get_args(FinalStatus))
 JOBS_PER_COORDINATOR = 64  # jobs one coordinator advances at a time, by default
 
 
@@ -111,3 +113,12 @@ class JobInfo(BaseModel):
     coordinator: str | None = None
     budget: Budget
     generator: dict[str, str] = Field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=1024)
+def parsed(spec: str) -> tuple[JobSpec, Theorem]:
+    """A stored job's spec and theorem, parsed once per process, not at every look at the
+    job (~0.3 ms each to parse and screen). Validated at submission, under the
+    submitter's size limit, so none applies here."""
+    job_spec = JobSpec.model_validate_json(spec)
+    return job_spec, job_spec.theorem(limit=2**31)

@@ -4,10 +4,12 @@ caller generates tactics for the nodes :func:`decide` chose to expand, and
 :func:`complete` turns it all into a :class:`Transition` the store writes at once.
 
 The priority of a node is the sum of the scores (log-probabilities) of the tactics on
-its path, minus a length penalty per step. Expansion is continuous: whenever fewer than
-``nodes_in_flight`` of a job's nodes have tactics with the verifiers, the best open node
-is expanded (its proposals go to the verifiers as tactic prefixes from the theorem's
-start), so no job waits for a whole round of verdicts. An ``open`` verdict adds a child
+its path, minus a length penalty per step, minus an estimate of the work its state has
+left (:func:`state_penalty`: goals beyond the first, and the targets' length).
+Expansion is continuous: whenever fewer than ``nodes_in_flight`` of a job's nodes have
+tactics with the verifiers, the best open node is expanded (its proposals go to the
+verifiers as tactic prefixes from the theorem's start), so no job waits for a whole
+round of verdicts. An ``open`` verdict adds a child
 unless its goals were seen before (identical states are one node, which also cuts
 cycles); ``proved`` prefixes are checked again as whole proofs, best first, before the
 job is reported proved.
@@ -18,12 +20,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
-from prover.core.jobs import Budget, JobSpec
+from prover.core.goals import parse_goals
+from prover.core.jobs import Budget, FinalStatus, JobSpec
 from prover.core.records import Edge, Node, Proposal, Step, normalize_state
 from prover.core.theorem import Attempt, Theorem
 from prover.core.verdicts import Open, Proved, Verdict, describe
+
+# Each goal beyond the first needs at least one more step: about one step's cost at the
+# symbolic proposer's usual scores (a tactic of prior 0.3-0.6).
+GOAL_PENALTY = 0.5
+# Longer targets are further from closing: per character of all goals' targets.
+SIZE_PENALTY = 0.002
+
+
+def state_penalty(state: str) -> float:
+    """What a state's goals cost its priority, beyond the path that reached it."""
+    goals = parse_goals(state)
+    extra = max(len(goals) - 1, 0)
+    return GOAL_PENALTY * extra + SIZE_PENALTY * sum(len(g.target) for g in goals)
+
+
+def path_score(node: Node) -> float:
+    """The node's path score (log-probabilities less length penalties), without its
+    state's penalty: what its children's scores build on."""
+    return node.score + state_penalty(node.state)
 
 
 @dataclass(frozen=True)
@@ -31,7 +53,7 @@ class JobView:
     """What the search reads of one job that is not final, at one moment."""
 
     job_id: str
-    status: str  # queued or running
+    status: Literal["queued", "running"]
     spec: JobSpec
     theorem: Theorem
     started: float | None
@@ -70,7 +92,7 @@ class Transition:
     done: list[str] = field(default_factory=list)  # task ids whose verdicts were used
     consumed: int = 0
     tasks: list[tuple[Step, Attempt]] = field(default_factory=list)  # to send; ids not set yet
-    final: tuple[str, dict[str, str]] | None = None
+    final: tuple[FinalStatus, dict[str, str]] | None = None
     generator: dict[str, str] = field(default_factory=dict)  # at start: which one searches
 
     @property
@@ -100,7 +122,7 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
             if room <= 0:
                 return
             tactics = (*node.tactics, p.tactic)
-            total = node.score + p.score - budget.length_penalty
+            total = path_score(node) + p.score - budget.length_penalty
             step = Step("", "step", node.id, tactics, total)
             t.tasks.append((step, Attempt.steps(view.theorem, tactics)))
             room -= 1
@@ -149,7 +171,9 @@ class _Decision:
         key = normalize_state(verdict.pretty())
         if key in self.known:
             return self.known[key], True
-        node = Node(self.t.next_node, step.node, step.tactics, verdict.pretty(), step.score)
+        state = verdict.pretty()
+        score = step.score - state_penalty(state)
+        node = Node(self.t.next_node, step.node, step.tactics, state, score)
         self.t.nodes.append(node)
         self.known[key] = node.id
         self.t.next_node += 1
@@ -203,8 +227,7 @@ class _Decision:
         room = min(room, self.budget.max_expansions - self.view.expansions)
         if room <= 0:
             return
-        ranked = sorted([*self.view.best_open, *self.t.nodes], key=lambda n: (n.score, n.id))
-        self.t.expanded = ranked[::-1][:room]
+        self.t.expanded = best_first([*self.view.best_open, *self.t.nodes])[:room]
 
 
 class JobStore(Protocol):
@@ -219,3 +242,13 @@ class JobStore(Protocol):
         """Write the whole transition, or nothing when the job changed since ``view``
         (a cancel, another coordinator); True when written."""
         ...
+
+    def end(self, job_id: str, status: FinalStatus, reason: str) -> bool:
+        """End a job that is not final (one the search cannot work on: ``error``)."""
+        ...
+
+
+def best_first(nodes: Sequence[Node]) -> list[Node]:
+    """Highest priority first; ties go to the older node. Stores give their best open
+    nodes in this order too, so every store expands the same ones."""
+    return sorted(nodes, key=lambda n: (-n.score, n.id))

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prover.core.prompt import DEFAULT_TEMPLATE
 from prover.core.records import normalize_state
 from prover.data.sources import ExportError, Filters, Record, Source, Tally, select
 from prover.data.views import SPLITS, Row, Splitter, View, emit_all, make_view
 from prover.data.writers import FORMATS, SplitWriter, check_format, dataset_card, open_writer
 from prover.data.writers import sha256 as file_sha256
-from prover.generate.prompt import DEFAULT_TEMPLATE
 
 MANIFEST = "manifest.json"
 CARD = "README.md"
@@ -204,7 +204,9 @@ def _finish(tmp: Path, manifest: Manifest) -> None:
         }
         for view in manifest.views
     }
-    (tmp / CARD).write_text(dataset_card(files, manifest.counts), encoding="utf-8")
+    (tmp / CARD).write_text(
+        dataset_card(files, manifest.counts, manifest.prompt_template), encoding="utf-8"
+    )
     for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
         name = path.relative_to(tmp).as_posix()
         manifest.files[name] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}

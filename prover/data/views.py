@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from prover.core.prompt import DEFAULT_TEMPLATE, render_prompt
 from prover.core.records import normalize_state
 from prover.data.sources import ExportError, Record
-from prover.generate.prompt import DEFAULT_TEMPLATE, render_prompt
 
 SPLITS = ("train", "validation", "test")
 Row = dict[str, Any]

@@ -161,7 +161,9 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def dataset_card(files: dict[str, dict[str, str]], counts: dict[str, dict[str, int]]) -> str:
+def dataset_card(
+    files: dict[str, dict[str, str]], counts: dict[str, dict[str, int]], template: str
+) -> str:
     """README.md with the YAML header the Hub (and ``load_dataset(dir)``) reads configs from.
 
     ``files`` maps view -> split -> relative path; the leandojo view is left out of the
@@ -180,8 +182,8 @@ def dataset_card(files: dict[str, dict[str, str]], counts: dict[str, dict[str, i
     lines.append(
         "Verdicts of Lean 4 proof searches by `prover`, exported by `prover export`. "
         "Splits are by theorem (a seeded hash of the statement): no theorem is in two "
-        "splits. Prompts use `[GOAL]{state}[PROOFSTEP]`; `manifest.json` lists counts "
-        "and the sha256 of every file."
+        f"splits. Prompts use `{template}` (`{{state}}`: the goals as Lean prints them); "
+        "`manifest.json` lists counts and the sha256 of every file."
     )
     lines += ["", "| view | " + " | ".join(SPLITS) + " |", "| --- " * 4 + "|"]
     for view, per_split in counts.items():

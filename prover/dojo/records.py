@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from prover.core.prompt import render_prompt
 from prover.core.screen import Part, screen
 from prover.core.theorem import InputError, Theorem
-from prover.generate.prompt import render_prompt
 
 SOURCE = "leandojo"
 NO_GOALS = "no goals"

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prover.core.records import Proposal
-from prover.generate.base import clean_tactics
-from prover.generate.prompt import (
+from prover.core.prompt import (
     DEFAULT_TEMPLATE,
     STOP,
     first_tactic,
     render_prompt,
     template_for,
 )
+from prover.core.records import Proposal
+from prover.generate.base import clean_tactics
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Completion:
     @property
     def logprob(self) -> float:
         return sum(self.token_logprobs)
+
+
+BATCH_STATES = 16  # states per model call (each with n sequences)
 
 
 class TransformersGenerator:
@@ -70,6 +73,13 @@ class TransformersGenerator:
         return self.propose_batch([state], n)[0]
 
     def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        """In chunks of ``BATCH_STATES`` states: a coordinator pass can hand over hundreds."""
+        out: list[list[Proposal]] = []
+        for i in range(0, len(states), BATCH_STATES):
+            out += self._batch(states[i : i + BATCH_STATES], n)
+        return out
+
+    def _batch(self, states: list[str], n: int) -> list[list[Proposal]]:
         prompts = [render_prompt(s, self.template) for s in states]
         results = self.complete(prompts, n, self.max_tokens, self.temperature)
         return [

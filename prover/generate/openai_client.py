@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from pydantic import ValidationError
 
+from prover.core.prompt import STOP, first_tactic, render_prompt, template_for
 from prover.core.records import Proposal
 from prover.generate.base import clean_tactics
-from prover.generate.prompt import STOP, first_tactic, render_prompt
 from prover.generate.protocol import CompletionChoice, CompletionRequest, CompletionResponse
 from prover.settings import GeneratorSettings
 
@@ -40,24 +40,31 @@ class OpenAICompletionsGenerator:
         )
         self._slots = threading.Semaphore(settings.max_concurrency)
         self.last_error: str | None = None
+        self.template = template_for(settings.model, settings.prompt_template)
 
     def close(self) -> None:
         self.client.close()
 
     def propose(self, state: str, n: int) -> list[Proposal]:
+        """Nothing (and ``last_error`` set) when the server cannot be reached."""
         try:
-            choices = self.request(render_prompt(state, self.settings.prompt_template), n)
+            return self._propose(state, n)
         except GeneratorUnavailable as err:
             self.last_error = str(err)
             log.warning("%s", err)
             return []
-        proposals = [_proposal(c) for c in choices]
-        return clean_tactics((p for p in proposals if p is not None), n)
 
     def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        """Raises ``GeneratorUnavailable`` when the server cannot be reached, so a search
+        keeps its nodes open rather than taking "no tactics" for an answer."""
         workers = min(self.settings.max_concurrency, max(len(states), 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda s: self.propose(s, n), states))
+            return list(pool.map(lambda s: self._propose(s, n), states))
+
+    def _propose(self, state: str, n: int) -> list[Proposal]:
+        choices = self.request(render_prompt(state, self.template), n)
+        proposals = [_proposal(c) for c in choices]
+        return clean_tactics((p for p in proposals if p is not None), n)
 
     def request(self, prompt: str, n: int) -> list[CompletionChoice]:
         """POST one completion request, retrying transient failures with back-off."""

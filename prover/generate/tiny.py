@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prover.generate.prompt import render_prompt
+from prover.core.prompt import render_prompt
 
 STATES = ["a b : Nat\n⊢ a + b = b + a", "n : Nat\n⊢ n + 0 = n", "x : Nat\nh : x > 2\n⊢ x ≠ 0"]
 TACTIC = "omega"

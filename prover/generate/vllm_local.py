@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from prover.core.prompt import STOP, first_tactic, render_prompt, template_for
 from prover.core.records import Proposal
 from prover.generate.base import clean_tactics
-from prover.generate.prompt import STOP, first_tactic, render_prompt, template_for
 from prover.lean.process import BackendUnavailable
 from prover.settings import GeneratorSettings
 

@@ -7,6 +7,8 @@ import time
 import uuid
 from typing import Any
 
+from redis.exceptions import WatchError
+
 from prover.core.jobs import FINAL_STATUSES, JOB_STATUSES, JobInfo, JobSpec
 from prover.core.theorem import MAX_INPUT_BYTES
 from prover.queue.connect import Redis
@@ -82,20 +84,34 @@ class JobQueue:
 
     def cancel(self, job_id: str) -> JobInfo | None:
         """Final jobs stay as they are; the coordinator holding it lets it go."""
-        key = self.keys.job(job_id)
-        with self.redis.pipeline() as pipe:
-            pipe.watch(key)
-            status = pipe.hget(key, "status")
-            if status is None:
-                return None
-            if status not in FINAL_STATUSES:
-                pipe.multi()
-                set_status(pipe, self.keys, job_id, status, "cancelled")
-                pipe.hset(key, mapping={"reason": "cancelled", "finished": repr(time.time())})
-                pipe.delete(*self.keys.search_keys(job_id))
-                emit(pipe, self.keys, job_id, "finished", {"status": "cancelled"})
-                pipe.execute()
+        if not self.end(job_id, "cancelled", "cancelled"):
+            return None
         return self.get(job_id)
+
+    def end(self, job_id: str, status: str, reason: str) -> bool:
+        """Make a job that is not final ``status`` (cancelled, or error for one the search
+        cannot work on), with its search keys gone; False when there is no such job. A
+        search step written in between is retried over (every step writes the hash)."""
+        key = self.keys.job(job_id)
+        while True:
+            try:
+                with self.redis.pipeline() as pipe:
+                    pipe.watch(key)
+                    old = pipe.hget(key, "status")
+                    if old is None:
+                        return False
+                    if old in FINAL_STATUSES:
+                        return True
+                    pipe.multi()
+                    set_status(pipe, self.keys, job_id, old, status)
+                    pipe.hset(key, mapping={"reason": reason, "finished": repr(time.time())})
+                    pipe.delete(*self.keys.search_keys(job_id))
+                    data = {"status": status, "proof": None, "reason": reason}
+                    emit(pipe, self.keys, job_id, "finished", data)
+                    pipe.execute()
+                    return True
+            except WatchError:
+                continue
 
     def sweep(self, older_than_s: float, limit: int = 500) -> int:
         """Delete up to ``limit`` jobs that ended more than ``older_than_s`` ago (every key

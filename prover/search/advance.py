@@ -3,6 +3,7 @@ chosen node in one batch per generator (outside any store transaction), and comm
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 
@@ -11,47 +12,72 @@ from prover.core.search import JobStore, JobView, Transition, complete, decide
 from prover.core.theorem import Theorem
 from prover.generate.base import Generator
 
+log = logging.getLogger(__name__)
 GeneratorFor = Callable[[GeneratorChoice, Theorem], tuple[Generator, dict[str, str]]]
+Planned = list[tuple[JobView, Transition]]
 
 
 def advance_jobs(
     store: JobStore, job_ids: Iterable[str], generator_for: GeneratorFor, now: float | None = None
 ) -> bool:
     """Advance each job once; True when anything moved (or a commit lost a race, so the
-    caller comes back at once)."""
+    caller comes back at once). A job the search cannot work on (its stored spec does not
+    parse, its generator cannot be made) ends as ``error`` with the reason; a generator
+    that fails leaves its jobs' nodes open for the next pass."""
     now = time.time() if now is None else now
-    planned: list[tuple[JobView, Transition]] = []
+    planned: Planned = []
+    moved = False
     for job_id in job_ids:
-        view = store.view(job_id)
+        try:
+            view = store.view(job_id)
+        except Exception as err:  # a stored job the search cannot read must not stop the rest
+            moved |= store.end(job_id, "error", f"the job cannot be searched: {err}")
+            continue
         if view is not None:
             planned.append((view, decide(view, now)))
-    _generate(planned, generator_for)
-    moved = False
-    for view, transition in planned:
+    for view, transition in _generate(store, planned, generator_for):
         if transition.moved():
             store.commit(view, transition)
             moved = True
     return moved
 
 
-def _generate(planned: list[tuple[JobView, Transition]], generator_for: GeneratorFor) -> None:
-    """Tactics for every node to expand: one ``propose_batch`` per generator across jobs."""
-    groups: dict[int, tuple[Generator, list[tuple[JobView, Transition]]]] = {}
+def _generate(store: JobStore, planned: Planned, generator_for: GeneratorFor) -> Planned:
+    """Tactics for every node to expand: one ``propose_batch`` per generator across jobs.
+    Returns the jobs still to commit."""
+    groups: dict[int, tuple[Generator, Planned]] = {}
+    kept: Planned = []
     for view, t in planned:
         if not (t.start or t.expanded):
+            kept.append((view, t))
             continue
-        generator, info = generator_for(view.spec.generator, view.theorem)
+        try:
+            generator, info = generator_for(view.spec.generator, view.theorem)
+        except Exception as err:
+            store.end(view.job_id, "error", f"no generator for this job: {err}")
+            continue
         if t.start:
             t.generator = info
         groups.setdefault(id(generator), (generator, []))[1].append((view, t))
+        kept.append((view, t))
     for generator, items in groups.values():
-        items = [(v, t) for v, t in items if t.expanded]
-        states = [node.state for _, t in items for node in t.expanded]
-        if not states:
-            continue
-        n = max(v.budget.proposals_per_node for v, _ in items)
+        _propose(generator, [(v, t) for v, t in items if t.expanded])
+    return kept
+
+
+def _propose(generator: Generator, items: Planned) -> None:
+    states = [node.state for _, t in items for node in t.expanded]
+    if not states:
+        return
+    n = max(v.budget.proposals_per_node for v, _ in items)
+    try:
         proposals = generator.propose_batch(states, n)
-        k = 0
-        for view, t in items:
-            complete(view, t, proposals[k : k + len(t.expanded)])
-            k += len(t.expanded)
+    except Exception as err:
+        log.warning("generator %s failed; its nodes stay open: %s", generator.name, err)
+        for _, t in items:
+            t.expanded = []
+        return
+    k = 0
+    for view, t in items:
+        complete(view, t, proposals[k : k + len(t.expanded)])
+        k += len(t.expanded)

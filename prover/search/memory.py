@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from prover.core.jobs import FINAL_STATUSES, JobSpec
+from prover.core.jobs import FINAL_STATUSES, FinalStatus, JobSpec, parsed
 from prover.core.records import Edge, Node, Step, normalize_state
-from prover.core.search import JobView, Transition
+from prover.core.search import JobView, Transition, best_first
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Verdict
 
@@ -57,10 +57,7 @@ class MemoryStore:
             job.results.append((task, verdict))
 
     def cancel(self, job_id: str) -> None:
-        job = self.jobs[job_id]
-        if job.status not in FINAL_STATUSES:
-            job.status, job.fields["reason"] = "cancelled", "cancelled"
-            job.rev += 1
+        self.end(job_id, "cancelled", "cancelled")
 
     def view(self, job_id: str) -> JobView | None:
         job = self.jobs.get(job_id)
@@ -69,12 +66,13 @@ class MemoryStore:
         verdicts: dict[str, Verdict] = {}
         for task, verdict in job.results:
             verdicts.setdefault(task, verdict)
-        best = sorted((job.nodes[i] for i in job.open), key=lambda n: (-n.score, n.id))
+        best = best_first([job.nodes[i] for i in job.open])
+        spec, theorem = parsed(job.spec.model_dump_json())
         view = JobView(
             job_id=job_id,
-            status=job.status,
-            spec=job.spec,
-            theorem=job.spec.theorem(limit=2**31),
+            status="running" if job.status == "running" else "queued",
+            spec=spec,
+            theorem=theorem,
             started=job.started,
             expansions=job.expansions,
             verifier_calls=job.verifier_calls,
@@ -91,9 +89,18 @@ class MemoryStore:
         seen = {k: job.seen[k] for k in view.reached() if k in job.seen}
         return replace(view, seen=seen)
 
+    def end(self, job_id: str, status: FinalStatus, reason: str) -> bool:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return False
+        if job.status not in FINAL_STATUSES:
+            job.rev += 1
+            self._finish(job_id, job, status, {"reason": reason})
+        return True
+
     def commit(self, view: JobView, t: Transition) -> bool:
-        job = self.jobs[view.job_id]
-        if str(job.rev) != view.version:
+        job = self.jobs.get(view.job_id)
+        if job is None or str(job.rev) != view.version:
             return False
         job.rev += 1
         if t.start:

@@ -6,7 +6,6 @@ coordinator's write in between drops this one."""
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from dataclasses import replace
@@ -14,13 +13,12 @@ from dataclasses import replace
 from redis.client import Pipeline
 from redis.exceptions import WatchError
 
-from prover.core.jobs import FINAL_STATUSES, JobSpec
+from prover.core.jobs import FINAL_STATUSES, FinalStatus, parsed
 from prover.core.records import Edge, Node, Step, normalize_state
-from prover.core.search import JobView, Transition
-from prover.core.theorem import Theorem
+from prover.core.search import JobView, Transition, best_first
 from prover.queue.connect import Redis
 from prover.queue.events import emit
-from prover.queue.jobs import set_status
+from prover.queue.jobs import JobQueue, set_status
 from prover.queue.keys import Keys
 from prover.queue.tasks import Task, decode_results
 
@@ -37,16 +35,16 @@ class RedisStore:
             pipe.hgetall(keys.job(job_id))
             pipe.hgetall(keys.pending(job_id))
             pipe.lrange(keys.results(job_id), 0, -1)
-            pipe.zrange(keys.frontier(job_id), 0, 63)
+            pipe.zrange(keys.frontier(job_id), 0, 63, withscores=True)
             pipe.zcard(keys.frontier(job_id))
             job, pending, raw, best_ids, open_count = pipe.execute()
         if not job or job["status"] in FINAL_STATUSES:
             return None
-        spec, theorem = _parsed(job["spec"])
+        spec, theorem = parsed(job["spec"])
         verdicts = decode_results(raw)
         view = JobView(
             job_id=job_id,
-            status=job["status"],
+            status="running" if job["status"] == "running" else "queued",
             spec=spec,
             theorem=theorem,
             started=float(job["started"]) if job.get("started") else None,
@@ -62,7 +60,12 @@ class RedisStore:
             open_count=int(open_count),
             version=f"{job.get('rev', '0')}/{job['status']}",
         )
-        return self._with_tree(view, best_ids[: spec.budget.nodes_in_flight])
+        # The sorted set orders equal scores by member text ("10" before "9"): re-rank.
+        ranked = sorted((score, int(member)) for member, score in best_ids)
+        return self._with_tree(view, [str(i) for _, i in ranked[: spec.budget.nodes_in_flight]])
+
+    def end(self, job_id: str, status: FinalStatus, reason: str) -> bool:
+        return JobQueue(self.redis, self.keys).end(job_id, status, reason)
 
     def _with_tree(self, view: JobView, best_ids: list[str]) -> JobView:
         """The view with the stored nodes it needs: those its verdicts reached, and the
@@ -76,7 +79,7 @@ class RedisStore:
         best: tuple[Node, ...] = ()
         if best_ids:
             texts = self.redis.hmget(self.keys.nodes(view.job_id), best_ids)
-            best = tuple(Node.from_json(t) for t in texts if t is not None)
+            best = tuple(best_first([Node.from_json(t) for t in texts if t is not None]))
         return replace(view, seen=seen, best_open=best)
 
     def commit(self, view: JobView, transition: Transition) -> bool:
@@ -176,12 +179,3 @@ class _Write:
         self.pipe.rpush(self.keys.edges(self.job_id), *(json.dumps(d) for d in data))
         for d in data:
             emit(self.pipe, self.keys, self.job_id, "verdict", d)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed(spec: str) -> tuple[JobSpec, Theorem]:
-    """A job's spec and theorem, parsed once per coordinator, not at every poll: a job is
-    looked at every ``poll_s`` and re-parsing and re-screening cost ~0.3 ms each time.
-    (Validated at submission; the limit then was the submitter's.)"""
-    job_spec = JobSpec.model_validate_json(spec)
-    return job_spec, job_spec.theorem(limit=2**31)
