@@ -17,6 +17,7 @@ from prover.core.jobs import JOBS_PER_COORDINATOR, Budget, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.dojo.cli import add_commands as add_dojo_commands
+from prover.iterate import add_commands as add_iterate_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
 from prover.lean.process import BackendUnavailable
 from prover.lean.runtime import RuntimeSetupError, install
@@ -175,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     search_bench.set_defaults(run=_bench_search)
     add_data_commands(sub)
     add_curriculum_commands(sub)
+    add_iterate_commands(sub)
     return parser
 
 

@@ -41,6 +41,8 @@ class TrainConfig:
     out: Path
     model: str | None = None
     tiny: bool = False
+    tiny_layers: int = 3  # the tiny model's size (GPT-2 blocks and width)
+    tiny_width: int = 128
     steps: int = 300
     batch_size: int = 16
     lr: float = 5e-5
@@ -173,9 +175,12 @@ class Sampler:
 # Models.
 
 
-def build_tiny(corpus: list[str], directory: Path, positions: int, seed: int) -> Path:
-    """A random-initialized small GPT-2 and a byte-level BPE tokenizer trained on
-    ``corpus``: the recipe of :mod:`prover.generate.tiny`, sized for real states."""
+def build_tiny(
+    corpus: list[str], directory: Path, positions: int, seed: int, size: tuple[int, int] = (3, 128)
+) -> Path:
+    """A random-initialized small GPT-2 (``size``: layers, width) and a byte-level BPE
+    tokenizer trained on ``corpus``: the recipe of :mod:`prover.generate.tiny`, sized for
+    real states."""
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -185,9 +190,9 @@ def build_tiny(corpus: list[str], directory: Path, positions: int, seed: int) ->
     config = GPT2Config(
         vocab_size=len(tokenizer),
         n_positions=positions,
-        n_embd=128,
-        n_layer=3,
-        n_head=4,
+        n_embd=size[1],
+        n_layer=size[0],
+        n_head=max(1, size[1] // 32),  # 32-wide heads: 4 at the default width
         bos_token_id=eos,
         eos_token_id=eos,
         pad_token_id=pad,
@@ -289,7 +294,9 @@ def _starting_point(
         longest = max(len(c.encode()) for c in corpus)
         # Room for the longest example even at one token a byte, plus a generated tactic.
         positions = 64 * math.ceil((longest + 64) / 64)
-        return build_tiny(corpus, config.out / BASE, min(positions, 1024), config.seed), 0
+        base = config.out / BASE
+        size = (config.tiny_layers, config.tiny_width)
+        return build_tiny(corpus, base, min(positions, 1024), config.seed, size), 0
     if not config.model:
         raise ExportError("give --model PATH, --from-scratch --tiny, or --resume")
     return config.model, 0

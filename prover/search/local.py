@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.core.jobs import FINAL_STATUSES, JobInfo, JobSpec
+from prover.core.verifier import Verifier
 from prover.feedback import RotatingJsonl, flush
 from prover.queue.connect import Redis, redis_for_run
 from prover.queue.jobs import JobQueue
@@ -45,12 +46,14 @@ def run_locally(
     settings: LocalSettings,
     progress: Progress | None = None,
     every_s: float = 2.0,
+    verifier: Verifier | None = None,
 ) -> LocalRun:
-    """Submit ``specs``, work on them here, and return their final state (input order)."""
+    """Submit ``specs``, work on them here, and return their final state (input order).
+    A ``verifier`` given is used (and left open) instead of one started for this run."""
     with redis_for_run(settings.redis) as redis:
         keys = Keys(settings.redis.prefix)
         queue = JobQueue(redis, keys)
-        workers = Workers(redis, keys, settings, len(specs))
+        workers = Workers(redis, keys, settings, len(specs), verifier)
         started = time.monotonic()
         workers.verifier.prewarm()
         startup_s = time.monotonic() - started
@@ -86,10 +89,18 @@ class Workers:
     """A verifier worker and a coordinator on threads; a failure in either stops both.
     The coordinator flushes finished jobs' feedback records to files as it goes."""
 
-    def __init__(self, redis: Redis, keys: Keys, settings: LocalSettings, jobs: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        settings: LocalSettings,
+        jobs: int,
+        verifier: Verifier | None = None,
+    ) -> None:
         self.stop = threading.Event()
         self.failure: BaseException | None = None
-        self.verifier = make_verifier(settings.lean)
+        self.owned = verifier is None  # a caller's verifier outlives this run
+        self.verifier = verifier or make_verifier(settings.lean)
         verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
         writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
         search = Coordinator(
@@ -126,7 +137,8 @@ class Workers:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=120)
-        self.verifier.close()
+        if self.owned:
+            self.verifier.close()
 
 
 def print_job(job: JobInfo, as_json: bool) -> None:
