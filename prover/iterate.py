@@ -364,7 +364,9 @@ class Iteration:
         if self._verifier is None:
             from prover.verifiers import make_verifier
 
-            self._verifier = make_verifier(self.lean)
+            # No spares: a search that takes one would make the next phase's prewarm wait
+            # for a replacement's start-up; between phases nothing needs hiding.
+            self._verifier = make_verifier(self.lean.model_copy(update={"spares": 0}))
         return self._verifier
 
     def _export_valid(self, feedback: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from prover.cli import _parser, main
 from prover.core.verifier import Verifier
 from prover.iterate import IterateConfig, Iteration, State, config_from
+from prover.lean.runtime import install
+from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
 
 TRAIN = """\
@@ -56,9 +59,18 @@ class Stop(Exception):
     pass
 
 
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Verifier]:
+    """One verifier for every run of the module, as one run shares one (no spares)."""
+    settings = LeanSettings(processes=1, spares=0)
+    install(settings.cache_dir, log=lambda _: None)
+    with ReplVerifier(settings) as verifier:
+        yield verifier
+
+
 @pytest.mark.lean
-def test_rounds_resume_and_keep_the_better_checkpoint(verifier: Verifier, tmp_path: Path) -> None:
-    lean = LeanSettings(processes=2)
+def test_rounds_resume_and_keep_the_better_checkpoint(shared: Verifier, tmp_path: Path) -> None:
+    lean, verifier = LeanSettings(processes=1, spares=0), shared
     out = tmp_path / "run"
 
     first = Iteration(_config(tmp_path, 1), lean, verifier=verifier).run()
