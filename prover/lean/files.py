@@ -32,7 +32,8 @@ def theorems_from_file(source: str | bytes, limit: int) -> list[Attempt]:
 
 
 def _read_file(source: str | bytes, limit: int, *, theorems_in_context: bool) -> list[Attempt]:
-    text = check_text("file", source, limit * 10)
+    # A theorem set runs to thousands of theorems (the curriculum's train split: 1.1 MB).
+    text = check_text("file", source, limit * 100)
     lines = text.splitlines()
     imports: list[str] = []
     while lines and (lines[0].startswith("import ") or not lines[0].strip()):
