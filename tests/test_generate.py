@@ -54,3 +54,42 @@ def test_definitions_in_the_goal_are_unfolded() -> None:
 
 def test_no_goal_no_proposal() -> None:
     assert SymbolicProposer().propose("", 8) == []
+
+
+def test_decide_is_not_proposed_for_a_goal_with_free_variables() -> None:
+    assert "decide" not in _tactics("n : Nat\n⊢ n + 0 = n")
+    assert "decide" in _tactics("⊢ 100 % 7 = 2")
+
+
+def test_a_modulus_in_the_goal_gives_a_residue_case_split() -> None:
+    tactics = _tactics("n : Nat\n⊢ n * n % 3 = 0 ∨ n * n % 3 = 1")
+    split = "rcases (by omega : n % 3 = 0 ∨ n % 3 = 1 ∨ n % 3 = 2) with hr | hr | hr"
+    assert split in tactics
+    assert any(t.startswith(f"{split} <;> simp [") and "Nat.mul_mod" in t for t in tactics)
+    ints = _tactics("x : Int\n⊢ 4 ∣ x ^ 2 ∨ x ^ 2 % 4 = 1")
+    assert any("x % 4 = 3" in t and "Int.mul_emod" in t for t in ints)
+
+
+def test_a_squared_variable_is_bounded_then_enumerated() -> None:
+    bound = _tactics("n : Nat\nh : n * n = 49\n⊢ n = 7")
+    assert any(t.startswith("have hn : n ≤ 7 := ") and "Nat.mul_le_mul" in t for t in bound)
+    cubes = _tactics("n : Nat\nh : n ^ 3 < 30\n⊢ n ≤ 3")
+    assert any(t.startswith("have hn : n ≤ 3 := ") and "Nat.pow_le_pow_left" in t for t in cubes)
+    cases = _tactics("n : Nat\nhn : n ≤ 2\nh : n * n = 4\n⊢ n = 2")
+    assert "rcases n with _ | _ | _ | n <;> first | omega | simp_all | decide" in cases
+
+
+def test_products_are_compared_with_mul_le_mul() -> None:
+    tactics = _tactics("a b : Nat\nh : a ≤ b\n⊢ a * a ≤ b * b")
+    assert {
+        "exact Nat.mul_le_mul (by omega) (by omega)",
+        "have := Nat.mul_le_mul h h; omega",
+    } <= set(tactics)
+    assert "have := Nat.mul_le_mul_right n h; omega" in _tactics(
+        "n : Nat\nh : 3 ≤ n\n⊢ 2 * n + 1 < n * n"
+    )
+
+
+def test_induction_generalizes_the_other_variables() -> None:
+    tactics = _tactics("n m : Nat\nh : m ≤ n\n⊢ m + n ≤ 2 * n")
+    assert "induction n generalizing m" in tactics

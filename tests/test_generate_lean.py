@@ -24,3 +24,32 @@ def test_symbolic_proposals_on_leans_own_state(verifier: ReplVerifier) -> None:
     assert by_tactic["omega"] == "proved"
     assert by_tactic["constructor"] == "open"
     assert "rejected" not in by_tactic.values()
+
+
+def _proved_by(
+    verifier: ReplVerifier, theorem: Theorem, prefix: list[str], family: str
+) -> list[str]:
+    """The symbolic proposals of ``family`` for the state after ``prefix``, by Lean's verdict."""
+    (state,) = verifier.check([Attempt.steps(theorem, prefix)])
+    assert isinstance(state, Open)
+    proposed = [p.tactic for p in SymbolicProposer().propose(state.pretty(), 64)]
+    mine = [t for t in proposed if t.startswith(family)]
+    assert mine, (family, proposed)
+    verdicts = verifier.check([Attempt.steps(theorem, [*prefix, t]) for t in mine])
+    return [f"{v.status}: {t}" for t, v in zip(mine, verdicts, strict=True)]
+
+
+def test_competition_families_on_leans_own_states(verifier: ReplVerifier) -> None:
+    """A residue split, a bound then an enumeration, and a one-sided product bound: each
+    proposed for the state Lean prints, and Lean proves the goal with it."""
+    residues = Theorem.parse("theorem r1 (n : Nat) : n * n % 3 = 0 ∨ n * n % 3 = 1")
+    assert any(v.startswith("proved") for v in _proved_by(verifier, residues, [], "rcases (by"))
+    square = Theorem.parse("theorem r2 (n : Nat) (h : n * n = 49) : n = 7")
+    (bound,) = _proved_by(verifier, square, [], "have hn : n ≤ 7")
+    assert bound.startswith("open")
+    bound_tactic = bound.removeprefix("open: ")
+    enumerated = _proved_by(verifier, square, [bound_tactic], "rcases n with")
+    assert any(v.startswith("proved") for v in enumerated)
+    product = Theorem.parse("theorem r3 (n : Nat) (h : 3 ≤ n) : 2 * n + 1 < n * n")
+    one_sided = _proved_by(verifier, product, [], "have := Nat.mul_le_mul_right")
+    assert any(v.startswith("proved") for v in one_sided)

@@ -11,6 +11,18 @@ from prover.core.records import Proposal
 from prover.core.verdicts import Goal
 from prover.generate.base import clean_tactics
 
+SMALL_STATE_CHARS = 160  # `exact?` is proposed for states at most this long
+MAX_MODULUS = 9  # residue case splits up to this many cases
+MAX_MODULUS_PAIR = 5  # two variables split together up to this modulus (25 cases)
+MAX_ENUMERATION = 12  # a variable bounded by at most this is enumerated case by case
+MAX_BOUNDED_NUMERAL = 10_000  # `x ^ k` next to a larger numeral is not bounded
+
+# Lemmas that reduce sums, products and powers modulo m, by the variable's type.
+_MOD_LEMMAS = {
+    "Nat": "Nat.dvd_iff_mod_eq_zero, Nat.add_mod, Nat.mul_mod, Nat.pow_mod",
+    "Int": "Int.dvd_iff_emod_eq_zero, Int.add_emod, Int.mul_emod, Int.pow_succ",
+}
+
 # Prior weights: how often each kind of step is the right one (log-probabilities below).
 CLOSING: dict[str, float] = {
     "omega": 0.30,
@@ -22,11 +34,13 @@ CLOSING: dict[str, float] = {
     "trivial": 0.05,
     "assumption": 0.05,
     "exact?": 0.04,
+    "simp +arith": 0.06,
 }
 _INDUCTIVE_TYPE = re.compile(r"^(Nat|ℕ|List\b.*|Bool|Option\b.*)$")
 _SPLITTABLE_HYP = re.compile(r"^(.*\s)?(∧|∨|↔)(\s.*)?$|^∃")
 _FORALL = re.compile(r"^∀\s*\(?([^,:()]+?)\s*(:[^,]*)?\)?\s*,")
 _WORD = re.compile(r"[\w'.]+")
+_MODULUS = re.compile(r"(?:%\s*|(?<![\w.'])(?=\d+\s*∣))(\d+)")
 
 
 _DEFINITION = re.compile(
@@ -60,9 +74,9 @@ class SymbolicProposer:
 
 
 def _weighted(goal: Goal, definitions: tuple[str, ...]) -> Iterator[tuple[str, float]]:
-    yield from CLOSING.items()
     hyps = [_split_hypothesis(h) for h in goal.hypotheses]
     used = {name for names, _ in hyps for name in names}
+    yield from _closing(goal, hyps)
     yield from _intro(goal.target, used)
     for names, htype in hyps:
         for name in names:
@@ -71,12 +85,184 @@ def _weighted(goal: Goal, definitions: tuple[str, ...]) -> Iterator[tuple[str, f
             yield from _from_hypothesis(name, htype, goal.target)
     yield from _from_target(goal.target)
     mentioned = set(_WORD.findall(goal.pretty()))
-    for definition in definitions:
-        if definition in mentioned:
-            yield f"simp [{definition}]", 0.12
-            yield f"unfold {definition}", 0.06
-            yield f"simp [{definition}] <;> omega", 0.06
-            yield f"simp_all [{definition}]", 0.08
+    numbers = _numbers(hyps)
+    yield from _definitions([d for d in definitions if d in mentioned], numbers)
+    yield from _residues(goal, numbers, used)
+    yield from _induction_variants(goal, numbers)
+    yield from _bounds(hyps, numbers)
+    yield from _nonlinear(goal, hyps, numbers)
+
+
+def _closing(goal: Goal, hyps: list[tuple[list[str], str]]) -> Iterator[tuple[str, float]]:
+    """The closing tactics, less those that cannot apply to this goal's shape."""
+    variables = set(_WORD.findall(goal.target)) & {n for names, t in hyps for n in names}
+    small = len(goal.pretty()) <= SMALL_STATE_CHARS
+    for tactic, weight in CLOSING.items():
+        if tactic == "decide" and variables:
+            continue  # free variables: no Decidable instance to evaluate
+        if tactic == "exact?" and not small:
+            continue  # library search is slow; worth it on small states only
+        if tactic == "assumption" and not hyps:
+            continue
+        yield tactic, weight
+
+
+def _definitions(names: list[str], numbers: dict[str, str]) -> Iterator[tuple[str, float]]:
+    nats = [v for v in numbers if numbers[v] == "Nat"]
+    for definition in names:
+        for v in nats[:1]:
+            yield f"induction {v} <;> grind [{definition}]", 0.08
+        yield f"simp [{definition}]", 0.12
+        yield f"unfold {definition}", 0.06
+        yield f"simp [{definition}] <;> omega", 0.06
+        yield f"simp_all [{definition}]", 0.08
+        yield f"grind [{definition}]", 0.08
+
+
+def _numbers(hyps: list[tuple[list[str], str]]) -> dict[str, str]:
+    """The goal's named natural-number and integer variables, by name: ``Nat`` or ``Int``."""
+    kinds = {"Nat": "Nat", "ℕ": "Nat", "Int": "Int", "ℤ": "Int"}
+    return {
+        name: kinds[htype]
+        for names, htype in hyps
+        if htype in kinds
+        for name in names
+        if "✝" not in name
+    }
+
+
+def _residues(goal: Goal, numbers: dict[str, str], used: set[str]) -> Iterator[tuple[str, float]]:
+    """Case split on ``x % m`` for a modulus the goal mentions (``% m``, ``m ∣``), each case
+    closed by reducing products, sums and powers modulo ``m``."""
+    text = goal.pretty()
+    moduli = sorted({int(m) for m in _MODULUS.findall(text) if 2 <= int(m) <= MAX_MODULUS})
+    mentioned = [v for v in numbers if re.search(rf"(?<![\w.']){re.escape(v)}(?![\w'])", text)]
+    name = _fresh("hr", set(used))
+    for m in moduli[:2]:
+        for v in mentioned[:2]:
+            cases = " ∨ ".join(f"{v} % {m} = {r}" for r in range(m))
+            split = f"rcases (by omega : {cases}) with {' | '.join([name] * m)}"
+            lemmas = _MOD_LEMMAS[numbers[v]]
+            yield f"{split} <;> simp [{lemmas}, {name}]", 0.14
+            yield f"{split} <;> simp_all [{lemmas}] <;> omega", 0.10
+            yield f"{split} <;> simp [{lemmas}, {name}] <;> omega", 0.08
+            yield split, 0.04
+        if len(mentioned) >= 2 and m <= MAX_MODULUS_PAIR:
+            yield _pair_split(mentioned[0], mentioned[1], m, numbers, used), 0.10
+
+
+def _pair_split(a: str, b: str, m: int, numbers: dict[str, str], used: set[str]) -> str:
+    """Both variables' residues at once (``m * m`` cases), closed by ``simp_all``."""
+    splits = []
+    for v in (a, b):
+        name = _fresh("hr", used)
+        cases = " ∨ ".join(f"{v} % {m} = {r}" for r in range(m))
+        splits.append(f"rcases (by omega : {cases}) with {' | '.join([name] * m)}")
+    return f"{' <;> '.join(splits)} <;> simp_all [{_MOD_LEMMAS[numbers[a]]}]"
+
+
+def _induction_variants(goal: Goal, numbers: dict[str, str]) -> Iterator[tuple[str, float]]:
+    """Induction with the other variables generalized, and strong induction."""
+    nats = [v for v in numbers if numbers[v] == "Nat"]
+    for v in nats[:2]:
+        others = [w for w in nats if w != v]
+        if others:
+            yield f"induction {v} generalizing {' '.join(others)} <;> simp_all", 0.05
+            yield f"induction {v} generalizing {' '.join(others)}", 0.04
+        yield f"induction {v} using Nat.strongRecOn with | ind {v} ih => ?_", 0.04
+
+
+def _bounds(
+    hyps: list[tuple[list[str], str]], numbers: dict[str, str]
+) -> Iterator[tuple[str, float]]:
+    """Bound a variable a hypothesis squares or powers (``x * x``, ``x ^ k`` next to a
+    numeral), and enumerate a variable bounded by a small numeral."""
+    for names, htype in hyps:
+        for v in numbers:
+            if numbers[v] != "Nat":
+                continue
+            for name in names:
+                yield from _enumerate(name, v, htype)
+            yield from _bound_from_power(v, htype)
+
+
+def _enumerate(name: str, v: str, htype: str) -> Iterator[tuple[str, float]]:
+    bound = _upper_bound(v, htype)
+    if bound is None or bound > MAX_ENUMERATION:
+        return
+    patterns = " | ".join(["_"] * (bound + 1) + [v])
+    yield f"rcases {v} with {patterns} <;> first | omega | simp_all | decide", 0.2
+    yield f"rcases {v} with {patterns} <;> simp_all", 0.05
+
+
+def _upper_bound(v: str, htype: str) -> int | None:
+    """``b`` when ``htype`` says ``v ≤ b`` (``v < b + 1``, ``b ≥ v``...), else None."""
+    x = re.escape(v)
+    for pattern, offset in (
+        (rf"^{x} ≤ (\d+)$", 0),
+        (rf"^{x} < (\d+)$", -1),
+        (rf"^(\d+) ≥ {x}$", 0),
+        (rf"^(\d+) > {x}$", -1),
+    ):
+        match = re.match(pattern, htype)
+        if match:
+            return int(match.group(1)) + offset
+    return None
+
+
+def _bound_from_power(v: str, htype: str) -> Iterator[tuple[str, float]]:
+    """``v ≤ b`` when ``htype`` bounds a sum with ``v * v`` or ``v ^ k`` in it by a numeral
+    (``… = c``, ``… ≤ c``, ``… < c``): no subtraction, so each term is at most ``c``."""
+    x = re.escape(v)
+    bounded = re.fullmatch(r"(.+) (?:=|≤|<) (\d+)|(\d+) (?:=|≥|>) (.+)", htype)
+    if bounded is None:
+        return
+    side = bounded.group(1) or bounded.group(4)
+    c = int(bounded.group(2) or bounded.group(3))
+    power = re.search(rf"(?<![\w.']){x} \^ (\d+)|(?<![\w.']){x} \* {x}(?![\w'])", side)
+    if power is None or "-" in side or "/" in side or "%" in side:
+        return
+    k = int(power.group(1) or 2)
+    if k < 2 or c > MAX_BOUNDED_NUMERAL:
+        return
+    b = _root(c, k)
+    # `b < v` is `b + 1 ≤ v` to Lean; stated with the numeral so omega sees `(b+1)^k` folded.
+    above = f"(show {b + 1} ≤ {v} by omega)"
+    grow = (
+        f"Nat.pow_le_pow_left {above} {k}" if power.group(1) else f"Nat.mul_le_mul {above} {above}"
+    )
+    proof = f"Nat.le_of_not_lt fun hc => by have := {grow}; omega"
+    yield f"have h{v} : {v} ≤ {b} := {proof}", 0.12
+
+
+def _root(c: int, k: int) -> int:
+    """The largest ``b`` with ``b ^ k ≤ c``."""
+    b = 0
+    while (b + 1) ** k <= c:
+        b += 1
+    return b
+
+
+def _nonlinear(
+    goal: Goal, hyps: list[tuple[list[str], str]], numbers: dict[str, str]
+) -> Iterator[tuple[str, float]]:
+    """Products compared without ``nlinarith``: ``Nat.mul_le_mul`` and its one-sided forms."""
+    target = goal.target
+    if re.search(r"\* .* (≤|<) .* \*", target) and not _top_level_arrow(target):
+        yield "exact Nat.mul_le_mul (by omega) (by omega)", 0.08
+        yield "apply Nat.mul_le_mul <;> omega", 0.06
+    if "*" not in target and "^" not in target:
+        return
+    variables = [v for v in numbers if numbers[v] == "Nat" and v in _WORD.findall(target)]
+    for names, htype in hyps:
+        if not re.match(r"^[\w'.]+ (≤|<) [\w'.]+$", htype) and not re.match(
+            r"^\d+ (≤|<) [\w'.]+$", htype
+        ):
+            continue
+        for name in names:
+            yield f"have := Nat.mul_le_mul {name} {name}; omega", 0.06
+            for v in variables[:2]:
+                yield f"have := Nat.mul_le_mul_right {v} {name}; omega", 0.05
 
 
 def _split_hypothesis(line: str) -> tuple[list[str], str]:
