@@ -25,6 +25,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import ApiSettings
+from prover.bench import stop_process
 from prover.bench_dashboard import static_server
 from prover.settings import LeanSettings
 from tests.apiserver import REDIS_URL, free_port, redis_prefix, serving, wait_http
@@ -86,7 +87,7 @@ def site(
             "PROVER_REDIS_PREFIX": keys.prefix,
             "PROVER_REDIS_LINGER_S": "0.1",
             "PROVER_REDIS_POLL_S": "0.05",
-            "PROVER_LEAN_PROCESSES": "2",
+            "PROVER_LEAN_PROCESSES": "1",  # one REPL: ~3 GiB less on a shared machine
             "PROVER_LEAN_CACHE_DIR": str(lean.cache_dir),
             # Several pages poll at once here; the limit itself is tested in test_api.
             "PROVER_API_RATE_PER_MINUTE": "100000",
@@ -98,15 +99,15 @@ def site(
             env=os.environ | variables,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so that a stuck server goes with its Lean
         )
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
             yield f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            status = proc.wait(timeout=120)
+            stop_process(proc)
             print(log.read_text()[-4000:])
-            assert status == 0, f"serve exited with {status}"
+            assert proc.returncode == 0, f"serve exited with {proc.returncode}"
 
 
 @pytest.fixture(scope="module")
