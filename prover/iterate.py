@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -430,6 +431,8 @@ def _counts(split: str, run: Any) -> dict[str, Any]:
         f"{split}_total": len(jobs),
         f"{split}_tactics_per_s": round(calls / max(run.wall_s, 1e-9), 1),
         f"{split}_search_s": round(run.wall_s, 1),
+        f"{split}_statuses": dict(Counter(j.status for j in jobs)),
+        f"{split}_reasons": dict(Counter(j.reason for j in jobs if j.status != "proved")),
     }
 
 
@@ -498,13 +501,13 @@ def write_table(out: Path, rows: list[dict[str, Any]]) -> None:
 
 def measure_sizes(
     data: Path, sizes: list[tuple[int, int]], steps: int, batch_size: int, out: Path
-) -> list[dict[str, Any]]:
-    """Train each tiny size for ``steps`` on an export; seconds a step and parameters."""
+) -> Iterator[dict[str, Any]]:
+    """Train each tiny size for ``steps`` on an export; seconds a step and parameters (a
+    row as each size is done)."""
     from transformers import AutoModelForCausalLM
 
     from prover.train import TrainConfig, train
 
-    results = []
     for layers, width in sizes:
         target = out / f"size-{layers}x{width}"
         shutil.rmtree(target, ignore_errors=True)
@@ -516,13 +519,12 @@ def measure_sizes(
         report = train(config, log=lambda _: None)
         model: Any = AutoModelForCausalLM.from_pretrained(target)
         params = sum(p.numel() for p in model.parameters())
-        results.append({
+        yield {
             "size": f"{layers}x{width}", "parameters": params, "steps": steps,
             "batch_size": batch_size, "seconds": report.seconds,
             "s_per_step": round(report.seconds / steps, 3), "final_loss": report.final_loss,
-        })  # fmt: skip
+        }  # fmt: skip
         shutil.rmtree(target, ignore_errors=True)
-    return results
 
 
 # The command line.
@@ -628,6 +630,7 @@ def _run_measure(args: argparse.Namespace) -> int:
     print("size      parameters  s/step  final loss")
     for row in measure_sizes(data, sizes, args.steps, args.batch_size, args.out / "sizes"):
         print(
-            f"{row['size']:8}  {row['parameters']:10}  {row['s_per_step']:6}  {row['final_loss']}"
+            f"{row['size']:8}  {row['parameters']:10}  {row['s_per_step']:6}  {row['final_loss']}",
+            flush=True,
         )
     return 0
