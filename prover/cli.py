@@ -12,10 +12,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from prover.cli_data import add_commands as add_data_commands
-from prover.curriculum import add_commands as add_curriculum_commands
 from prover.core.jobs import JOBS_PER_COORDINATOR, Budget, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
+from prover.curriculum import add_commands as add_curriculum_commands
 from prover.dojo.cli import add_commands as add_dojo_commands
 from prover.iterate import add_commands as add_iterate_commands
 from prover.lean.files import attempt_from_json, attempts_from_file, theorems_from_file
