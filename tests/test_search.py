@@ -72,7 +72,8 @@ def test_searches_end_with_the_right_status_and_record_everything(
     redis_settings: Callable[..., RedisSettings],
     tmp_path: Path,
 ) -> None:
-    """Three jobs batched together: a multi-step proof, a hopeless budget, a bad statement."""
+    """Three jobs batched together: a multi-step proof, a false statement with one
+    expansion to spend, a bad statement."""
     redis, keys = redis_keys
     settings = redis_settings(keys)
     queue = JobQueue(redis, keys)
@@ -80,7 +81,9 @@ def test_searches_end_with_the_right_status_and_record_everything(
     live.subscribe(keys.channel)
     ids = [
         queue.submit(spec("l4_rev_length", max_expansions=20)),
-        queue.submit(spec("l4_sumTo_formula", max_expansions=1)),
+        queue.submit(
+            JobSpec(statement="theorem no (n : Nat) : n + 1 = n", budget=Budget(max_expansions=1))
+        ),
         queue.submit(JobSpec(statement="theorem bad : no_such_thing = 1")),
     ]
     worker = VerifyWorker(redis, keys, settings, verifier, "verify-test")
