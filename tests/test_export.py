@@ -16,6 +16,7 @@ import pytest
 
 from prover.cli_data import add_commands
 from prover.core.jobs import JobSpec
+from prover.core.records import FEEDBACK_SCHEMA, FeedbackRecord
 from prover.core.theorem import InputError
 from prover.data import (
     DirectorySource,
@@ -201,8 +202,27 @@ def test_preferences_pair_siblings_of_one_state(feedback: Path, tmp_path: Path) 
 def test_raw_keeps_every_record_once(feedback: Path, tmp_path: Path) -> None:
     export(DirectorySource(feedback), tmp_path / "out", views=["raw"])
     rows = flat(all_rows(tmp_path / "out", "raw"))
-    assert sorted(r["id"] for r in rows) == sorted(r["id"] for r in corpus())
+    assert sorted(rows, key=lambda r: r["id"]) == sorted(corpus(), key=lambda r: r["id"])
     assert {r["kind"] for r in rows} == {"step", "confirm"}
+    assert list(rows[0]) == list(corpus()[0])  # the feedback files' keys, `schema` first
+
+
+def test_records_that_do_not_validate_are_malformed(tmp_path: Path) -> None:
+    """A missing field, a wrong type (no string read as a number) or a newer ``schema``
+    than this reader knows: counted as malformed, like a torn line, and never exported."""
+    good = make_job("A", "ta", [(("omega",), "proved")], ["omega"])
+    bad = [dict(good[0], id=f"bad/{i}") for i in range(4)]
+    del bad[0]["statement"]
+    bad[1]["time_s"] = "0.1"
+    bad[2]["tactics"] = "omega"
+    bad[3]["schema"] = FEEDBACK_SCHEMA + 1
+    manifest = export(
+        DirectorySource(write_feedback(tmp_path / "fb", good + bad)),
+        tmp_path / "out",
+        views=["raw"],
+    )
+    assert manifest.records == {"read": 2, "malformed": 5, "duplicates": 0, "selected": 2}
+    assert sorted(r["id"] for r in flat(all_rows(tmp_path / "out", "raw"))) == ["A/0", "A/1"]
 
 
 def test_leandojo_theorems(feedback: Path, tmp_path: Path) -> None:
@@ -413,9 +433,9 @@ class Failing:
     malformed = 0
 
     def __init__(self, records: list[dict[str, Any]], after: int) -> None:
-        self.items, self.after = records, after
+        self.items, self.after = [FeedbackRecord.model_validate(r) for r in records], after
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def records(self) -> Iterator[FeedbackRecord]:
         for i, record in enumerate(self.items):
             if i == self.after:
                 raise OSError("read error")

@@ -174,7 +174,7 @@ def _noting_theorems(
     records: Iterable[Record], splitter: Splitter, theorems: dict[str, set[str]]
 ) -> Iterator[Record]:
     for record in records:
-        theorems[splitter.split(record["statement"])].add(normalize_state(record["statement"]))
+        theorems[splitter.split(record.statement)].add(normalize_state(record.statement))
         yield record
 
 

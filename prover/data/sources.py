@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import ValidationError
+
+from prover.core.records import FEEDBACK_SCHEMA, FeedbackRecord
 from prover.core.theorem import InputError
 from prover.core.verdicts import STATUSES
 from prover.queue.keys import Keys
@@ -16,10 +18,7 @@ from prover.queue.keys import Keys
 if TYPE_CHECKING:
     from redis import Redis
 
-Record = dict[str, Any]
-
-# A record without these (as strings) cannot be placed in any view: it counts as malformed.
-REQUIRED = ("id", "job", "statement", "kind", "tactic", "verdict")
+Record = FeedbackRecord
 
 
 class ExportError(InputError):
@@ -60,18 +59,18 @@ class Filters:
             raise ExportError("--since must be before --until")
 
     def keep(self, record: Record) -> bool:
-        at = record.get("recorded_at")
-        if self.since is not None and not (isinstance(at, float | int) and at >= self.since):
-            return False
-        if self.until is not None and not (isinstance(at, float | int) and at < self.until):
+        at = record.recorded_at
+        if (self.since is not None and at < self.since) or (
+            self.until is not None and at >= self.until
+        ):
             return False
         checks = (
-            (self.jobs, "job"),
-            (self.labels, "label"),
-            (self.verdicts, "verdict"),
-            (self.models, "model"),
+            (self.jobs, record.job),
+            (self.labels, record.label),
+            (self.verdicts, record.verdict),
+            (self.models, record.model),
         )
-        return all(not wanted or record.get(key) in wanted for wanted, key in checks)
+        return all(not wanted or value in wanted for wanted, value in checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,14 +94,14 @@ class Source(Protocol):
 
 
 def parse_record(text: str) -> Record | None:
-    """One record from its JSON text, or None when it is not one (a torn last line)."""
+    """One record from its JSON text, or None when it is not one: a torn last line, a
+    missing field or one of the wrong type (strictly: no string read as a number), or a
+    ``schema`` newer than this reader's."""
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError:
+        record = FeedbackRecord.model_validate_json(text, strict=True)
+    except ValidationError:
         return None
-    if not isinstance(record, dict) or any(not isinstance(record.get(k), str) for k in REQUIRED):
-        return None
-    return record
+    return record if record.schema_version <= FEEDBACK_SCHEMA else None
 
 
 @dataclass
@@ -182,10 +181,10 @@ def select(source: Source, filters: Filters, tally: Tally) -> Iterator[Record]:
     seen: set[str] = set()
     for record in source.records():
         tally.read += 1
-        if record["id"] in seen:
+        if record.id in seen:
             tally.duplicates += 1
             continue
-        seen.add(record["id"])
+        seen.add(record.id)
         if filters.keep(record):
             tally.selected += 1
             yield record

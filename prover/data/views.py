@@ -51,15 +51,17 @@ def _digest(*parts: str) -> bytes:
 
 def _meta(record: Record) -> Row:
     return {
-        "theorem": record.get("theorem", ""),
-        "statement": record["statement"],
-        "label": record.get("label", ""),
-        "job": record["job"],
+        "theorem": record.theorem,
+        "statement": record.statement,
+        "label": record.label,
+        "job": record.job,
     }
 
 
-def _is_step(record: Record) -> bool:
-    return record["kind"] == "step" and isinstance(record.get("state_before"), str)
+def _state_before(record: Record) -> str | None:
+    """The state a step record's tactic was tried on; None for a confirmation (or a step
+    with no state)."""
+    return record.state_before if record.kind == "step" else None
 
 
 class View:
@@ -99,32 +101,33 @@ class SftView(View):
         self.progress = progress
 
     def add(self, record: Record) -> Emitted:
-        if not _is_step(record):
+        state, tactic = _state_before(record), record.tactic
+        if state is None:
             return
-        wanted = record.get("on_proof") or (self.progress and record["verdict"] in PROGRESS)
-        state, tactic = record["state_before"], record["tactic"]
+        wanted = record.on_proof or (self.progress and record.verdict in PROGRESS)
         if not wanted or not self._first(normalize_state(state), tactic):
             return
         row = {
             "state": state,
             "tactic": tactic,
             "prompt": render_prompt(state, self.template),
-            "verdict": record["verdict"],
-            "on_proof": bool(record.get("on_proof")),
-            "model": record.get("model", ""),
-            "id": record["id"],
+            "verdict": record.verdict,
+            "on_proof": record.on_proof,
+            "model": record.model,
+            "id": record.id,
             **_meta(record),
         }
-        yield self.splitter.split(record["statement"]), row
+        yield self.splitter.split(record.statement), row
 
 
 class RawView(View):
-    """Every record as it was recorded (de-duplicated by ``id`` before it gets here)."""
+    """Every record as it was recorded, in the feedback files' JSON shape (de-duplicated
+    by ``id`` before it gets here)."""
 
     name = "raw"
 
     def add(self, record: Record) -> Emitted:
-        yield self.splitter.split(record["statement"]), record
+        yield self.splitter.split(record.statement), record.model_dump(by_alias=True, mode="json")
 
 
 @dataclass
@@ -139,9 +142,9 @@ class _State:
 
 def _rank(record: Record) -> int | None:
     """How good a tactic was on its state (lower is better), or None if it was not."""
-    if record.get("on_proof"):
+    if record.on_proof:
         return 0
-    return {"proved": 1, "open": 2}.get(record["verdict"])
+    return {"proved": 1, "open": 2}.get(record.verdict)
 
 
 class PreferencesView(View):
@@ -156,18 +159,19 @@ class PreferencesView(View):
         self.states: dict[tuple[str, str], _State] = {}
 
     def add(self, record: Record) -> Emitted:
-        if not _is_step(record):
+        state = _state_before(record)
+        if state is None:
             return iter(())
-        key = (record["job"], normalize_state(record["state_before"]))
+        key = (record.job, normalize_state(state))
         group = self.states.get(key)
         if group is None:
-            group = self.states[key] = _State(record["state_before"], _meta(record))
-        tactic, rank = record["tactic"], _rank(record)
+            group = self.states[key] = _State(state, _meta(record))
+        tactic, rank = record.tactic, _rank(record)
         if rank is not None:
             if tactic not in group.good or rank < group.good[tactic][0]:
-                group.good[tactic] = (rank, record["verdict"])
-        elif record["verdict"] in NEGATIVE:
-            group.bad.setdefault(tactic, record["verdict"])
+                group.good[tactic] = (rank, record.verdict)
+        elif record.verdict in NEGATIVE:
+            group.bad.setdefault(tactic, record.verdict)
         return iter(())
 
     def finish(self) -> Emitted:
@@ -210,9 +214,9 @@ class LeanDojoView(View):
         self.proofs: dict[str, dict[int, Record]] = {}  # job -> steps by prefix length
 
     def add(self, record: Record) -> Emitted:
-        if record.get("job_status") == "proved" and record.get("on_proof") and _is_step(record):
-            steps = self.proofs.setdefault(record["job"], {})
-            steps.setdefault(len(record.get("tactics") or ()), record)
+        if record.job_status == "proved" and record.on_proof and _state_before(record) is not None:
+            steps = self.proofs.setdefault(record.job, {})
+            steps.setdefault(len(record.tactics), record)
         return iter(())
 
     def finish(self) -> Emitted:
@@ -221,12 +225,12 @@ class LeanDojoView(View):
             chain = _chain(steps)
             if chain is None:
                 continue
-            key = normalize_state(chain[0]["statement"])
+            key = normalize_state(chain[0].statement)
             if key not in best or len(chain) < len(best[key]):
                 best[key] = chain
         self.proofs.clear()
         for chain in best.values():
-            yield self.splitter.split(chain[0]["statement"]), _leandojo(chain)
+            yield self.splitter.split(chain[0].statement), _leandojo(chain)
 
 
 def _chain(steps: dict[int, Record]) -> list[Record] | None:
@@ -235,29 +239,29 @@ def _chain(steps: dict[int, Record]) -> list[Record] | None:
     if any(step is None for step in chain):
         return None
     complete = [step for step in chain if step is not None]
-    return complete if complete and complete[-1]["verdict"] == "proved" else None
+    return complete if complete and complete[-1].verdict == "proved" else None
 
 
 def _leandojo(chain: list[Record]) -> Row:
     first = chain[0]
     traced = []
     for step in chain:
-        tactic = step["tactic"]
-        after = step.get("state_after") if step["verdict"] == "open" else None
+        tactic = step.tactic
+        after = step.state_after if step.verdict == "open" else None
         traced.append(
             {
                 "tactic": tactic,
                 "annotated_tactic": [tactic, []],
-                "state_before": step["state_before"],
+                "state_before": step.state_before,
                 "state_after": after or "no goals",
             }
         )
     return {
         "url": "",
         "commit": "",
-        "file_path": first.get("label", ""),
-        "full_name": first.get("theorem", ""),
-        "theorem_statement": first["statement"],
+        "file_path": first.label,
+        "full_name": first.theorem,
+        "theorem_statement": first.statement,
         "start": [0, 0],
         "end": [0, 0],
         "traced_tactics": traced,
