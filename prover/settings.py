@@ -98,6 +98,15 @@ class GeneratorSettings(BaseSettings):
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."
     )
+    max_models: int = Field(
+        default=2, ge=1, description="Models a coordinator keeps loaded at once."
+    )
+    model_switch_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="With jobs of more models than fit, a model whose jobs waited this long "
+        "displaces a loaded one; at most one such switch this often.",
+    )
 
 
 def _default_data_dir() -> Path:

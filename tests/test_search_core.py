@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prover.core.jobs import Budget, JobSpec
+from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Proposal
 from prover.core.search import decide, state_penalty
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Failed, Goal, Open, Proved, Verdict
+from prover.generate.base import Generator
+from prover.generate.select import Generators, JobGenerators
 from prover.search.advance import advance_jobs
 from prover.search.memory import MemoryJob, MemoryStore
+from prover.settings import GeneratorSettings
 
 STATEMENT = "theorem t (n : Nat) : n + 0 = n"
 
@@ -260,3 +263,73 @@ def test_a_job_without_a_generator_ends_as_an_error_and_the_others_go_on() -> No
     advance_jobs(store, ["bad", "good"], generator_for)
     assert bad.status == "error" and "no such model" in bad.fields["reason"]
     assert good.status == "running"
+
+
+class Model(Tactics):
+    """A scripted model: notes in ``used`` which models a pass asked."""
+
+    def __init__(self, name: str, by_target: dict[str, list[str]], used: list[set[str]]) -> None:
+        super().__init__(by_target)
+        self.model, self.used = name, used
+
+    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+        self.used[-1].add(self.model)
+        return super().propose_batch(states, n)
+
+
+def test_jobs_of_more_models_than_fit_take_turns_without_reloading() -> None:
+    """Three models, two slots: a pass asks at most two, a model switch comes at most
+    once per model_switch_s (not every pass, as a cache cycled through would), and
+    every job is proved."""
+    clock = [0.0]
+    store = MemoryStore(clock=lambda: clock[0])
+    chain = {f"S{i}": [f"t{i}"] for i in range(6)}
+    steps: dict[tuple[str, ...], Verdict] = {
+        tuple(f"t{k}" for k in range(i)): state(f"S{i}") for i in range(6)
+    }
+    steps[tuple(f"t{k}" for k in range(6))] = Proved()
+    loads: list[str] = []
+    used: list[set[str]] = []
+
+    def load(settings: GeneratorSettings, kind: str) -> Generator:
+        loads.append(settings.model)
+        return Model(settings.model, chain, used)
+
+    base = GeneratorSettings(backend="transformers", max_models=2, model_switch_s=5.0)
+    generators = JobGenerators(base, load)
+    ids = [f"{m}-{k}" for m in ("m0", "m1", "m2") for k in range(2)]
+    for job_id in ids:
+        choice = GeneratorChoice(model=job_id.split("-")[0])
+        store.submit(job_id, JobSpec(statement=STATEMENT, generator=choice))
+    script = Script(steps)
+    while any(store.jobs[i].status in ("queued", "running") for i in ids) and clock[0] < 500:
+        used.append(set())
+        advance_jobs(store, ids, generators, clock[0], admit=generators.admit)
+        tasks, store.outbox = store.outbox, []
+        for job_id, task, attempt in tasks:
+            store.deliver(job_id, task, script(attempt))
+        clock[0] += 1.0
+    assert all(store.jobs[i].status == "proved" for i in ids)
+    assert max(len(models) for models in used) == 2
+    assert set(loads) == {"m0", "m1", "m2"}
+    assert len(loads) <= 2 + clock[0] / 5.0
+
+
+def test_a_model_no_pass_had_for_the_switch_time_gives_way_at_once() -> None:
+    loads: list[str] = []
+
+    def load(settings: GeneratorSettings, kind: str) -> Generator:
+        loads.append(settings.model)
+        return Tactics({})
+
+    generators = Generators(max_models=2, switch_s=5.0, load=load)
+    a, b, c = (GeneratorSettings(backend="transformers", model=m) for m in "abc")
+    assert generators.admit([a, b], 0.0) == [True, True]
+    generators.get(a), generators.get(b)
+    assert generators.admit([b, c], 1.0) == [True, False]  # a had a pass 1 s ago: c waits
+    assert generators.admit([b, c], 4.0) == [True, False]
+    assert generators.admit([b, c], 5.0) == [True, True]  # a idle for 5 s: c takes its slot
+    generators.get(c)
+    symbolic = GeneratorSettings()
+    assert generators.admit([a, symbolic], 6.0) == [False, True]  # no model: always served
+    assert loads == ["a", "b", "c"]

@@ -1,14 +1,21 @@
-"""Choosing a generator by settings, and mixing a model with the symbolic proposer."""
+"""Choosing a generator by settings, mixing a model with the symbolic proposer, and
+taking turns at a few loaded models."""
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from prover.core.jobs import GeneratorChoice
 from prover.core.records import Proposal
+from prover.core.theorem import Theorem
 from prover.generate.base import Generator
-from prover.generate.symbolic import SymbolicProposer
+from prover.generate.symbolic import SymbolicProposer, definitions_in
 from prover.settings import GeneratorSettings
+
+Loader = Callable[[GeneratorSettings, str], Generator]  # (settings, model backend) -> model
 
 
 class MixedGenerator:
@@ -41,6 +48,12 @@ class MixedGenerator:
         return list(merged.values())
 
 
+def model_of(generator: Generator) -> Generator:
+    """What proposes for many jobs in one batch: a mixed generator's model (its symbolic
+    part reads one preamble's definitions), else the generator itself."""
+    return generator.model if isinstance(generator, MixedGenerator) else generator
+
+
 def make_generator(settings: GeneratorSettings, definitions: tuple[str, ...] = ()) -> Generator:
     """The generator the settings name; model backends are imported only when chosen."""
     return Generators().get(settings, definitions)
@@ -48,14 +61,28 @@ def make_generator(settings: GeneratorSettings, definitions: tuple[str, ...] = (
 
 class Generators:
     """Generators by settings. A model is loaded once per model setting (whatever the
-    backend that wraps it) and the ``max_models`` most recently used stay loaded. The
-    symbolic proposer depends on a preamble's definitions; generators are kept per
-    (settings, definitions), so jobs alike share one and search batches them together."""
+    backend that wraps it); at most ``max_models`` stay loaded, the least recently used
+    going first. The symbolic proposer depends on a preamble's definitions; generators
+    are kept per (settings, definitions), so jobs alike share one and search batches them
+    together.
 
-    def __init__(self, max_models: int = 2, max_generators: int = 256) -> None:
-        self.max_models, self.max_generators = max_models, max_generators
-        self._models: OrderedDict[str, Generator] = OrderedDict()
+    A search pass asks :meth:`admit` first, so that jobs of more models than fit take
+    turns rather than reloading a model every pass."""
+
+    def __init__(
+        self,
+        max_models: int = 2,
+        switch_s: float = 30.0,
+        max_generators: int = 256,
+        load: Loader | None = None,
+    ) -> None:
+        self.max_models, self.switch_s, self.max_generators = max_models, switch_s, max_generators
+        self.load = load or load_model
+        self._models: OrderedDict[str, Generator] = OrderedDict()  # least recently used first
         self._generators: OrderedDict[tuple[str, tuple[str, ...]], Generator] = OrderedDict()
+        self._used: dict[str, float] = {}  # model key -> when a pass last had it
+        self._waiting: dict[str, float] = {}  # model key -> since when jobs wait for it
+        self._last_switch = -math.inf
 
     def get(self, settings: GeneratorSettings, definitions: tuple[str, ...] = ()) -> Generator:
         key = (settings.model_dump_json(), definitions)
@@ -65,27 +92,116 @@ class Generators:
         _trim(self._generators, self.max_generators)
         return self._generators[key]
 
+    def admit(self, wanted: Sequence[GeneratorSettings], now: float) -> list[bool]:
+        """Which settings of one pass can be served now without holding more than
+        ``max_models`` models (none is loaded here; :meth:`get` loads what is admitted).
+
+        Loaded models are served, and a waiting model takes a free slot at once. When none
+        is free it displaces the least recently used model, but only one that no pass has
+        had for ``switch_s``, or else once it has itself waited ``switch_s`` and no other
+        switch happened in that time: a model switch at most once per ``switch_s``."""
+        keys = [model_key(s) for s in wanted]
+        needed = dict.fromkeys(k for k in keys if k is not None)
+        self._waiting = {k: self._waiting.get(k, now) for k in needed if k not in self._models}
+        admitted = {k for k in needed if k in self._models}
+        self._used = {k: t for k, t in self._used.items() if k in self._models}
+        room = self.max_models - len(self._models)
+        for key in sorted(self._waiting, key=self._waiting.__getitem__):
+            if room <= 0 and not self._displace(key, now, admitted):
+                continue
+            room = max(room - 1, 0)
+            admitted.add(key)
+            del self._waiting[key]
+        for key in list(self._models):  # relative order kept: among equals, older first
+            if key in admitted:
+                self._models.move_to_end(key)
+        self._used |= dict.fromkeys(admitted, now)
+        return [k is None or k in admitted for k in keys]
+
+    def _displace(self, key: str, now: float, admitted: set[str]) -> bool:
+        """Unload a model for ``key`` if one may go: the least recently used that this pass
+        does not need, else the least recently used. Its jobs, if any, wait in turn."""
+        loaded = list(self._models)  # the slots this pass admitted newly are not loaded yet
+        victim = next((k for k in loaded if k not in admitted), loaded[0] if loaded else None)
+        if victim is None:
+            return False
+        idle = now - self._used.get(victim, -math.inf) >= self.switch_s
+        due = now - self._waiting[key] >= self.switch_s and now - self._last_switch >= self.switch_s
+        if not (idle or due):
+            return False
+        self._evict(victim)
+        self._last_switch = now
+        if victim in admitted:
+            admitted.discard(victim)
+            self._waiting[victim] = now
+        return True
+
     def _build(self, settings: GeneratorSettings, definitions: tuple[str, ...]) -> Generator:
         symbolic = SymbolicProposer(definitions)
         if settings.backend == "symbolic":
             return symbolic
         if settings.backend == "mixed":
-            model = self._model(settings, settings.mixed_model_backend)
+            model = self._model(settings)
             return MixedGenerator(model, symbolic, settings.symbolic_share)
-        return self._model(settings, settings.backend)
+        return self._model(settings)
 
-    def _model(self, settings: GeneratorSettings, kind: str) -> Generator:
-        key = kind + settings.model_copy(update={"backend": kind}).model_dump_json()
+    def _model(self, settings: GeneratorSettings) -> Generator:
+        key, kind = model_key(settings), _model_backend(settings)
+        assert key is not None and kind is not None  # a model backend
         if key not in self._models:
-            self._models[key] = _model_generator(settings, kind)
+            self._models[key] = self.load(settings, kind)
         self._models.move_to_end(key)
         while len(self._models) > self.max_models:
-            _, dropped = self._models.popitem(last=False)
-            # Generators wrapping it go too, or they would keep it loaded.
-            for k, g in list(self._generators.items()):
-                if g is dropped or getattr(g, "model", None) is dropped:
-                    del self._generators[k]
+            self._evict(next(iter(self._models)))
         return self._models[key]
+
+    def _evict(self, key: str) -> None:
+        dropped = self._models.pop(key)
+        self._used.pop(key, None)
+        # Generators wrapping it go too, or they would keep it loaded.
+        for k, g in list(self._generators.items()):
+            if model_of(g) is dropped:
+                del self._generators[k]
+
+
+def _model_backend(settings: GeneratorSettings) -> str | None:
+    if settings.backend == "symbolic":
+        return None
+    return settings.mixed_model_backend if settings.backend == "mixed" else settings.backend
+
+
+def model_key(settings: GeneratorSettings) -> str | None:
+    """Which loaded model the settings need (whatever backend wraps it); None for none."""
+    kind = _model_backend(settings)
+    if kind is None:
+        return None
+    return kind + settings.model_copy(update={"backend": kind}).model_dump_json()
+
+
+class JobGenerators:
+    """The generators of a coordinator's jobs: its settings with each job's overrides,
+    from one :class:`Generators` (``max_models`` and ``model_switch_s`` from the
+    settings)."""
+
+    def __init__(self, settings: GeneratorSettings, load: Loader | None = None) -> None:
+        self.settings = settings
+        self.generators = Generators(settings.max_models, settings.model_switch_s, load=load)
+
+    def settings_for(self, choice: GeneratorChoice) -> GeneratorSettings:
+        overrides = {k: v for k, v in choice.model_dump().items() if v is not None}
+        return self.settings.model_copy(update=overrides)
+
+    def __call__(
+        self, choice: GeneratorChoice, theorem: Theorem
+    ) -> tuple[Generator, dict[str, str]]:
+        """The job's generator and its description (``backend``, ``model``)."""
+        settings = self.settings_for(choice)
+        generator = self.generators.get(settings, definitions_in(theorem.preamble))
+        return generator, {"backend": settings.backend, "model": settings.model}
+
+    def admit(self, choices: Sequence[GeneratorChoice], now: float) -> list[bool]:
+        """Which jobs of a pass get proposals now (:meth:`Generators.admit`)."""
+        return self.generators.admit([self.settings_for(c) for c in choices], now)
 
 
 def _trim(cache: OrderedDict[Any, Generator], size: int) -> None:
@@ -93,7 +209,8 @@ def _trim(cache: OrderedDict[Any, Generator], size: int) -> None:
         cache.popitem(last=False)
 
 
-def _model_generator(settings: GeneratorSettings, kind: str) -> Generator:
+def load_model(settings: GeneratorSettings, kind: str) -> Generator:
+    """The model generator of one backend (``kind``), imported only when chosen."""
     if kind == "transformers":
         from prover.generate.hf import TransformersGenerator
 

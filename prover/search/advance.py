@@ -1,5 +1,6 @@
 """One pass over held jobs: read each job's view, decide, generate tactics for every
-chosen node in one batch per generator (outside any store transaction), and commit."""
+chosen node in one batch per generator (outside any store transaction), and commit.
+Jobs whose generator's model is not admitted this pass wait, nodes open, for a later one."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ from prover.generate.base import Generator
 
 log = logging.getLogger(__name__)
 GeneratorFor = Callable[[GeneratorChoice, Theorem], tuple[Generator, dict[str, str]]]
+# Which jobs of a pass (by their generator choice) get proposals now.
+Admit = Callable[[list[GeneratorChoice], float], list[bool]]
 Planned = list[tuple[JobView, Transition]]
 
 
 def advance_jobs(
-    store: JobStore, job_ids: Iterable[str], generator_for: GeneratorFor, now: float | None = None
+    store: JobStore,
+    job_ids: Iterable[str],
+    generator_for: GeneratorFor,
+    now: float | None = None,
+    admit: Admit | None = None,
 ) -> bool:
     """Advance each job once; True when anything moved (or a commit lost a race, so the
     caller comes back at once). A job the search cannot work on (its stored spec does not
     parse, its generator cannot be made) ends as ``error`` with the reason; a generator
-    that fails leaves its jobs' nodes open for the next pass."""
+    that fails leaves its jobs' nodes open for the next pass, and so does one that
+    ``admit`` (all, if not given) holds back: such a job that has not started yet waits
+    to start."""
     now = time.time() if now is None else now
     planned: Planned = []
     moved = False
@@ -35,19 +44,28 @@ def advance_jobs(
             continue
         if view is not None:
             planned.append((view, decide(view, now)))
-    for view, transition in _generate(store, planned, generator_for):
+    for view, transition in _generate(store, planned, generator_for, admit, now):
         if transition.moved():
             store.commit(view, transition)
             moved = True
     return moved
 
 
-def _generate(store: JobStore, planned: Planned, generator_for: GeneratorFor) -> Planned:
+def _generate(
+    store: JobStore, planned: Planned, generator_for: GeneratorFor, admit: Admit | None, now: float
+) -> Planned:
     """Tactics for every node to expand: one ``propose_batch`` per generator across jobs.
     Returns the jobs still to commit."""
     groups: dict[int, tuple[Generator, Planned]] = {}
     kept: Planned = []
-    for view, t in planned:
+    wants = [t.start or bool(t.expanded) for _, t in planned]
+    choices = [view.spec.generator for (view, _), w in zip(planned, wants, strict=True) if w]
+    admitted = iter(admit(choices, now) if admit else [True] * len(choices))
+    for (view, t), wanted in zip(planned, wants, strict=True):
+        if wanted and not next(admitted):
+            if t.start:
+                continue  # it starts in a pass that admits its generator
+            t.expanded = []  # its nodes stay open for a later pass
         if not (t.start or t.expanded):
             kept.append((view, t))
             continue

@@ -12,12 +12,9 @@ import logging
 import threading
 import time
 
-from prover.core.jobs import FINAL_STATUSES, JOBS_PER_COORDINATOR, GeneratorChoice
-from prover.core.theorem import Theorem
+from prover.core.jobs import FINAL_STATUSES, JOBS_PER_COORDINATOR
 from prover.feedback import RotatingJsonl, flush, record_job
-from prover.generate.base import Generator
-from prover.generate.select import Generators
-from prover.generate.symbolic import definitions_in
+from prover.generate.select import JobGenerators
 from prover.queue.connect import Redis, ensure_group
 from prover.queue.jobs import JobQueue
 from prover.queue.keys import COORDINATORS, Keys
@@ -50,7 +47,7 @@ class Coordinator:
         self.queue = JobQueue(redis, keys)
         self.registry = Registry(redis, keys, name, "search")
         self.held: dict[str, str] = {}  # job id -> its entry in the job stream
-        self._generators = Generators()
+        self._generators = JobGenerators(generator_settings)
         self._recovering = True
         self._last_refresh = 0.0
         self.finished = 0
@@ -73,7 +70,8 @@ class Coordinator:
     def step(self) -> bool:
         """Claim jobs, then advance each held job once; True when anything moved."""
         self._claim()
-        moved = advance_jobs(self.store, list(self.held), self._generator_for)
+        jobs, generators = list(self.held), self._generators
+        moved = advance_jobs(self.store, jobs, generators, admit=generators.admit)
         for job_id in list(self.held):
             self._release_if_final(job_id)
         self._refresh()
@@ -131,12 +129,3 @@ class Coordinator:
             self.queue.sweep(self.settings.retention_days * 86_400)
         if self.feedback is not None:
             flush(self.redis, self.keys, self.feedback, self.name)
-
-    def _generator_for(
-        self, choice: GeneratorChoice, theorem: Theorem
-    ) -> tuple[Generator, dict[str, str]]:
-        """The job's generator (cached: loading a model is expensive) and its description."""
-        overrides = {k: v for k, v in choice.model_dump().items() if v is not None}
-        settings = self.generator_settings.model_copy(update=overrides)
-        generator = self._generators.get(settings, definitions_in(theorem.preamble))
-        return generator, {"backend": settings.backend, "model": settings.model}
