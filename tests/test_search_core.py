@@ -333,3 +333,24 @@ def test_a_model_no_pass_had_for_the_switch_time_gives_way_at_once() -> None:
     symbolic = GeneratorSettings()
     assert generators.admit([a, symbolic], 6.0) == [False, True]  # no model: always served
     assert loads == ["a", "b", "c"]
+
+
+def test_a_mixed_model_proposes_once_for_jobs_of_different_preambles() -> None:
+    """One model batch for both jobs; each job's symbolic part reads its own preamble."""
+    target = "f n + g n = g n + f n"
+    model = Tactics({target: ["ac_rfl"]})
+    settings = GeneratorSettings(backend="mixed", mixed_model_backend="transformers")
+    generators = JobGenerators(settings, lambda *_: model)
+    store = MemoryStore()
+    for name in ("f", "g"):
+        preamble = f"def {name} (n : Nat) : Nat := n\n"
+        store.submit(name, JobSpec(statement=STATEMENT, preamble=preamble))
+    advance_jobs(store, ["f", "g"], generators, admit=generators.admit)
+    for job_id, task, _ in store.outbox:
+        store.deliver(job_id, task, Open((Goal(("n : Nat",), target),)))
+    store.outbox = []
+    advance_jobs(store, ["f", "g"], generators, admit=generators.admit)
+    assert model.batches == 1
+    tactics = {name: {a.tactics[-1] for j, _, a in store.outbox if j == name} for name in "fg"}
+    assert {"ac_rfl", "simp [f]"} <= tactics["f"] and "simp [g]" not in tactics["f"]
+    assert {"ac_rfl", "simp [g]"} <= tactics["g"] and "simp [f]" not in tactics["g"]

@@ -30,7 +30,13 @@ class MixedGenerator:
         return self.propose_batch([state], n)[0]
 
     def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
-        from_model = self.model.propose_batch(states, n)
+        return self.mix(states, self.model.propose_batch(states, n), n)
+
+    def mix(
+        self, states: list[str], from_model: list[list[Proposal]], n: int
+    ) -> list[list[Proposal]]:
+        """The model's proposals for ``states`` (asked elsewhere, maybe in one batch with
+        other jobs' states) mixed with the symbolic proposer's."""
         from_symbolic = self.symbolic.propose_batch(states, n)
         return [self._mix(s, m, n) for s, m in zip(from_symbolic, from_model, strict=True)]
 
@@ -54,6 +60,27 @@ def model_of(generator: Generator) -> Generator:
     return generator.model if isinstance(generator, MixedGenerator) else generator
 
 
+def propose_shared(
+    parts: Sequence[tuple[Generator, list[str]]], n: int
+) -> list[list[list[Proposal]]]:
+    """Proposals for each generator's states, the generators sharing one :func:`model_of`
+    (mixed generators of different preambles, say): one ``propose_batch`` of the model
+    for every state of every part, then each mixed generator adds its own symbolic
+    proposals."""
+    model = model_of(parts[0][0])
+    if any(model_of(generator) is not model for generator, _ in parts):
+        raise ValueError("propose_shared: the generators do not share a model")
+    proposals = model.propose_batch([state for _, states in parts for state in states], n)
+    out, k = [], 0
+    for generator, states in parts:
+        mine = proposals[k : k + len(states)]
+        k += len(states)
+        out.append(
+            generator.mix(states, mine, n) if isinstance(generator, MixedGenerator) else mine
+        )
+    return out
+
+
 def make_generator(settings: GeneratorSettings, definitions: tuple[str, ...] = ()) -> Generator:
     """The generator the settings name; model backends are imported only when chosen."""
     return Generators().get(settings, definitions)
@@ -63,8 +90,9 @@ class Generators:
     """Generators by settings. A model is loaded once per model setting (whatever the
     backend that wraps it); at most ``max_models`` stay loaded, the least recently used
     going first. The symbolic proposer depends on a preamble's definitions; generators
-    are kept per (settings, definitions), so jobs alike share one and search batches them
-    together.
+    are kept per (settings, definitions), and mixed ones of different preambles share
+    their model, so search batches the model's part of all of them together
+    (:func:`propose_shared`).
 
     A search pass asks :meth:`admit` first, so that jobs of more models than fit take
     turns rather than reloading a model every pass."""

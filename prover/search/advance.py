@@ -12,12 +12,14 @@ from prover.core.jobs import GeneratorChoice
 from prover.core.search import JobStore, JobView, Transition, complete, decide
 from prover.core.theorem import Theorem
 from prover.generate.base import Generator
+from prover.generate.select import model_of, propose_shared
 
 log = logging.getLogger(__name__)
 GeneratorFor = Callable[[GeneratorChoice, Theorem], tuple[Generator, dict[str, str]]]
 # Which jobs of a pass (by their generator choice) get proposals now.
 Admit = Callable[[list[GeneratorChoice], float], list[bool]]
 Planned = list[tuple[JobView, Transition]]
+Group = list[tuple[Generator, JobView, Transition]]
 
 
 def advance_jobs(
@@ -54,9 +56,10 @@ def advance_jobs(
 def _generate(
     store: JobStore, planned: Planned, generator_for: GeneratorFor, admit: Admit | None, now: float
 ) -> Planned:
-    """Tactics for every node to expand: one ``propose_batch`` per generator across jobs.
-    Returns the jobs still to commit."""
-    groups: dict[int, tuple[Generator, Planned]] = {}
+    """Tactics for every node to expand: one ``propose_batch`` per model across jobs (a
+    mixed generator's symbolic part proposes for its own job's preamble). Returns the
+    jobs still to commit."""
+    groups: dict[int, Group] = {}
     kept: Planned = []
     wants = [t.start or bool(t.expanded) for _, t in planned]
     choices = [view.spec.generator for (view, _), w in zip(planned, wants, strict=True) if w]
@@ -76,26 +79,26 @@ def _generate(
             continue
         if t.start:
             t.generator = info
-        groups.setdefault(id(generator), (generator, []))[1].append((view, t))
+        groups.setdefault(id(model_of(generator)), []).append((generator, view, t))
         kept.append((view, t))
-    for generator, items in groups.values():
-        _propose(generator, [(v, t) for v, t in items if t.expanded])
+    for items in groups.values():
+        _propose([(g, v, t) for g, v, t in items if t.expanded])
     return kept
 
 
-def _propose(generator: Generator, items: Planned) -> None:
-    states = [node.state for _, t in items for node in t.expanded]
-    if not states:
+def _propose(items: Group) -> None:
+    """Proposals for the nodes of jobs whose generators share one model."""
+    if not items:
         return
-    n = max(v.budget.proposals_per_node for v, _ in items)
+    n = max(v.budget.proposals_per_node for _, v, _ in items)
+    parts = [(g, [node.state for node in t.expanded]) for g, _, t in items]
     try:
-        proposals = generator.propose_batch(states, n)
+        proposals = propose_shared(parts, n)
     except Exception as err:
-        log.warning("generator %s failed; its nodes stay open: %s", generator.name, err)
-        for _, t in items:
+        name = model_of(items[0][0]).name
+        log.warning("generator %s failed; its nodes stay open: %s", name, err)
+        for _, _, t in items:
             t.expanded = []
         return
-    k = 0
-    for view, t in items:
-        complete(view, t, proposals[k : k + len(t.expanded)])
-        k += len(t.expanded)
+    for (_, view, t), proposed in zip(items, proposals, strict=True):
+        complete(view, t, proposed)
