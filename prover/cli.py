@@ -9,10 +9,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from prover.cli_args import add_budget_arguments, budget_from
 from prover.cli_data import add_commands as add_data_commands
-from prover.core.jobs import JOBS_PER_COORDINATOR, Budget, JobSpec
+from prover.core.jobs import JOBS_PER_COORDINATOR, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.core.verdicts import Rejected, Verdict, describe, verdict_to_dict
 from prover.curriculum import add_commands as add_curriculum_commands
@@ -71,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     prove = sub.add_parser("prove", help="search for proofs (embedded Lean, symbolic proposer)")
     prove.add_argument("target", help='"theorem t ... := by sorry", or a .lean theorem set')
     prove.add_argument("--preamble", default="", help="definitions the statement uses")
-    _budget_arguments(prove)
+    add_budget_arguments(prove)
     prove.add_argument("--json", action="store_true", help="one JSON result a theorem")
     prove.set_defaults(run=_prove)
 
@@ -168,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "search", help="best-first search on a theorem set: proved/total, time, verifier calls"
     )
     search_bench.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
-    _budget_arguments(search_bench)
+    add_budget_arguments(search_bench)
     search_bench.add_argument("--json", action="store_true", help="a JSON row a theorem")
     search_bench.add_argument(
         "--no-baseline", action="store_true", help="skip the closing-tactics baseline"
@@ -178,33 +177,6 @@ def _parser() -> argparse.ArgumentParser:
     add_curriculum_commands(sub)
     add_iterate_commands(sub)
     return parser
-
-
-def _budget_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = Budget()
-    parser.add_argument("--max-expansions", type=int, default=defaults.max_expansions)
-    parser.add_argument("--max-verifier-calls", type=int, default=defaults.max_verifier_calls)
-    parser.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
-    parser.add_argument("--proposals", type=int, default=defaults.proposals_per_node)
-    parser.add_argument("--nodes-in-flight", type=int, default=defaults.nodes_in_flight)
-
-
-def _budget(args: argparse.Namespace) -> Budget:
-    try:
-        return Budget(
-            max_expansions=args.max_expansions,
-            max_verifier_calls=args.max_verifier_calls,
-            max_seconds=args.max_seconds,
-            proposals_per_node=args.proposals,
-            nodes_in_flight=args.nodes_in_flight,
-        )
-    except ValidationError as err:
-        raise CliError(f"bad budget: {_first_error(err)}") from None
-
-
-def _first_error(err: ValidationError) -> str:
-    first = err.errors()[0]
-    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> LeanSettings:
@@ -299,7 +271,7 @@ def _prove(args: argparse.Namespace) -> int:
         theorems = [a.theorem for a in theorems_from_file(source, settings.max_input_bytes)]
     else:
         theorems = [Theorem.parse(args.target, args.preamble, limit=settings.max_input_bytes)]
-    budget = _budget(args)
+    budget = budget_from(args)
     specs = [JobSpec.of(t, budget) for t in theorems]
     run = run_locally(
         specs, LocalSettings(lean=settings), None if args.json else progress_printer()
@@ -479,7 +451,7 @@ def _bench_search(args: argparse.Namespace) -> int:
     from prover.search.local import LocalSettings
 
     local = LocalSettings(lean=_settings(args))
-    budget = _budget(args)
+    budget = budget_from(args)
     source = _read(args.theorems)
     bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline)
     return 0

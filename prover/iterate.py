@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prover.cli_args import add_budget_arguments, budget_from
 from prover.core.jobs import FINAL_STATUSES, Budget, JobInfo, JobSpec
 from prover.core.theorem import InputError, Theorem
 from prover.core.verifier import Verifier
@@ -541,12 +542,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--limit-train", type=int, default=0, help="seed-stable subset (0: all)")
     p.add_argument("--limit-valid", type=int, default=0, help="seed-stable subset (0: all)")
     p.add_argument("--seed", type=int, default=0)
-    defaults = Budget()
-    p.add_argument("--max-expansions", type=int, default=defaults.max_expansions)
-    p.add_argument("--max-verifier-calls", type=int, default=defaults.max_verifier_calls)
-    p.add_argument("--max-seconds", type=float, default=defaults.max_seconds)
-    p.add_argument("--proposals", type=int, default=defaults.proposals_per_node)
-    p.add_argument("--nodes-in-flight", type=int, default=defaults.nodes_in_flight)
+    add_budget_arguments(p)
     p.add_argument("--model", help="checkpoint to fine-tune (default: a tiny GPT-2)")
     p.add_argument("--size", default="3x128", help="tiny model: LAYERSxWIDTH")
     p.add_argument(
@@ -580,16 +576,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def config_from(args: argparse.Namespace) -> IterateConfig:
-    try:
-        budget = Budget(
-            max_expansions=args.max_expansions,
-            max_verifier_calls=args.max_verifier_calls,
-            max_seconds=args.max_seconds,
-            proposals_per_node=args.proposals,
-            nodes_in_flight=args.nodes_in_flight,
-        )
-    except ValueError as err:
-        raise IterateError(f"bad budget: {err}") from None
+    budget = budget_from(args)
     layers, width = _size(args.size)
     return IterateConfig(
         train=args.train, valid=args.valid, out=args.out, rounds=args.rounds,

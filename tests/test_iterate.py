@@ -125,6 +125,8 @@ def test_bad_runs_are_refused_with_a_message(
     base = ["iterate", "--train", str(train), "--valid", str(valid), "--no-bar"]
     assert main([*base, "--out", str(tmp_path / "a"), "--size", "3by128"]) == 2
     assert "LAYERSxWIDTH" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "a"), "--max-seconds", "0"]) == 2
+    assert "bad budget: max_seconds" in capsys.readouterr().err  # as prove's (cli_args)
     assert main([*base, "--out", str(tmp_path / "a"), "--train", str(tmp_path / "none")]) == 2
     assert "cannot read" in capsys.readouterr().err
     (tmp_path / "full").mkdir()
