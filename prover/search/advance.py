@@ -1,5 +1,5 @@
 """One pass over held jobs: read each job's view, decide, generate tactics for every
-chosen node in one batch per generator (outside any store transaction), and commit.
+chosen node in one batch per model (outside any store transaction), and commit.
 Jobs whose generator's model is not admitted this pass wait, nodes open, for a later one."""
 
 from __future__ import annotations
