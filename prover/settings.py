@@ -56,6 +56,12 @@ class LeanSettings(BaseSettings):
         gt=0,
         description="Wall-clock time allowed for a REPL's start: imports, preamble, warm-up.",
     )
+    step_states: int = Field(
+        default=512,
+        ge=0,
+        description="Proof states each REPL keeps for search steps, so that a step runs one "
+        "tactic from its parent's state; 0 re-elaborates every step's whole tactic prefix.",
+    )
     max_heartbeats: int = Field(
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
     )

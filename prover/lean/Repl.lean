@@ -21,6 +21,10 @@ def revOnto {α : Type} : List α → List α → List α
 
 def app {α : Type} (xs ys : List α) : List α := revOnto (revOnto xs []) ys
 
+def len {α : Type} : List α → Nat
+  | [] => 0
+  | _ :: xs => len xs + 1
+
 /-! The axiom walk: every constant of this file the proof reaches, and the axioms. -/
 
 partial def str : Name → String
@@ -187,8 +191,31 @@ structure Req where
   preamble : String := ""
   heartbeats : Nat
   forbidden : List Name := []
+  state : Option Nat := none  -- a step request: the handle it starts from (none: the root)
+  tactics : List String := []
+  drop : List Nat := []
 
 def field (j : Json) (k : String) : String := (j.getObjValAs? String k).toOption.getD ""
+
+/-- The array `j.k` read by index (the library's `FromJson (Array _)` is not shipped). -/
+partial def items (a : Array Json) (i : Nat) (acc : List Json) : List Json :=
+  if h : i < a.size then items a (i + 1) (a[i] :: acc) else revOnto acc []
+
+def itemsOf (j : Json) (k : String) : List Json :=
+  match j.getObjValD k with
+  | .arr a => items a 0 []
+  | _ => []
+
+def strsOf : List Json → List String
+  | [] => []
+  | .str s :: rest => s :: strsOf rest
+  | _ :: rest => strsOf rest
+
+def natsOf : List Json → List Nat
+  | [] => []
+  | j :: rest => match j.getNat? with
+    | .ok n => n :: natsOf rest
+    | .error _ => natsOf rest
 
 def namesOf : List String → List Name → List Name
   | [], acc => acc
@@ -205,12 +232,13 @@ def parseReq (j : Json) : Req :=
     name := nameOf ((field j "name").splitOn "\x00") .anonymous, statement := field j "statement",
     proof := field j "proof", preamble := field j "preamble",
     heartbeats := (j.getObjValAs? Nat "heartbeats").toOption.getD 200000,
-    forbidden := namesOf ((field j "forbidden").splitOn "\n") [] }
+    forbidden := namesOf ((field j "forbidden").splitOn "\n") [],
+    state := (j.getObjValAs? Nat "state").toOption, tactics := strsOf (itemsOf j "tactics"),
+    drop := natsOf (itemsOf j "drop") }
 
-/-- Check one attempt: the statement alone, then the attempt's shape, then Lean's
-elaboration of it and the report on the resulting constant. -/
-def check (base : Command.State) (refs : Refs) (r : Req) : IO (List (String × Json) × Refs) := do
-  let base := withHeartbeats base r.heartbeats
+/-- The statement's reference (cached in `refs`), or the answer saying it does not elaborate. -/
+def referenceFor (base : Command.State) (refs : Refs) (r : Req) :
+    IO (Except (List (String × Json)) (Expr × List Name) × Refs) := do
   -- NUL cannot occur in a preamble (the verifier refuses it): the key is unambiguous.
   let key := r.preamble ++ "\x00" ++ r.statement
   let found ← match lookup refs key with
@@ -218,9 +246,17 @@ def check (base : Command.State) (refs : Refs) (r : Req) : IO (List (String × J
     | none => reference base r.statement r.name
   match found with
   | .error msgs =>
-    return ([("stage", "statement"), ("messages", Json.arr (arr (← msgsJson msgs []) #[]))], refs)
+    return (.error [("stage", "statement"), ("messages", Json.arr (arr (← msgsJson msgs []) #[]))], refs)
+  | .ok (refType, refLevels) => return (.ok (refType, refLevels), takeN 16 ((key, refType, refLevels) :: refs))
+
+/-- Check one attempt: the statement alone, then the attempt's shape, then Lean's
+elaboration of it and the report on the resulting constant. -/
+def check (base : Command.State) (refs : Refs) (r : Req) : IO (List (String × Json) × Refs) := do
+  let base := withHeartbeats base r.heartbeats
+  let (found, refs) ← referenceFor base refs r
+  match found with
+  | .error fields => return (fields, refs)
   | .ok (refType, refLevels) =>
-  let refs := takeN 16 ((key, refType, refLevels) :: refs)
   let src := r.statement ++ " :=\n" ++ r.proof
   let (cmds, bad) := parseCommands base src
   if !bad then
@@ -252,6 +288,167 @@ def baseFor (imports : Command.State) (bases : Bases) (preamble : String) :
     let found := if hasError msgs then .error msgs else .ok { s with messages := {} }
     return (found, takeN 8 ((preamble, found) :: bases))
 
+/-! Proof states under handles: one tactic a step, from a state kept after the last.
+A state never decides `proved`: the verifier checks a proof that closes every goal again,
+whole, with `check`. Written against Lean's monads directly: the library's `run` helpers
+compile to `_redArg` definitions this runtime does not ship. -/
+
+/-- A kept proof state: the environment and metavariables the goals live in. -/
+structure Handle where
+  key : String  -- the preamble and statement it belongs to
+  env : Environment
+  ngen : NameGenerator
+  mctx : MetavarContext
+  goals : List MVarId
+
+/-- What a step elaborates under: the base state's scope. -/
+structure Scope where
+  opts : Options
+  ns : Name
+  opens : List OpenDecl
+  levels : List Name
+  heartbeats : Nat
+
+def scopeOf (s : Command.State) (hb : Nat) : Scope :=
+  match s.scopes with
+  | sc :: _ =>
+    { opts := sc.opts, ns := sc.currNamespace, opens := sc.openDecls, levels := sc.levelNames,
+      heartbeats := hb }
+  | [] => { opts := {}, ns := .anonymous, opens := [], levels := [], heartbeats := hb }
+
+/-- `x` run from an environment and metavariable context; what it threw, or its result
+and the states it left. -/
+def runTerm {α : Type} (c : Scope) (env : Environment) (ngen : NameGenerator)
+    (mctx : MetavarContext) (x : Term.TermElabM α) :
+    IO (Except Exception (α × Core.State × Meta.State)) := do
+  let hb ← IO.getNumHeartbeats
+  let cctx : Core.Context :=
+    { fileName := "<step>", fileMap := default, options := c.opts, currNamespace := c.ns,
+      openDecls := c.opens, initHeartbeats := hb, maxHeartbeats := c.heartbeats * 1000 }
+  let cref ← IO.mkRef ({ env, ngen } : Core.State)
+  let mref ← IO.mkRef ({ mctx } : Meta.State)
+  let tref ← IO.mkRef ({ levelNames := c.levels } : Term.State)
+  match ← (x {} tref {} mref cctx cref).toBaseIO with
+  | .error e => return .error e
+  | .ok a => return .ok (a, ← cref.get, ← mref.get)
+
+/-- How many hypotheses the theorem's binders introduce (`(a b : Nat)` two, `[inst]` one). -/
+def binderCount : List Syntax → Nat
+  | [] => 0
+  | b :: bs =>
+    let here := if b.isOfKind ``Parser.Term.explicitBinder || b.isOfKind ``Parser.Term.implicitBinder
+        || b.isOfKind ``Parser.Term.strictImplicitBinder then b[1].getNumArgs else 1
+    here + binderCount bs
+
+def headerBinders (base : Command.State) (statement : String) : Nat :=
+  match (parseCommands base (statement ++ " := sorry")).1 with
+  | c :: _ => binderCount c[1][2][0].getArgs.toList
+  | [] => 0
+
+/-- The theorem's goal with its binders introduced, as `theorem ... := by` starts. -/
+def rootGoal (type : Expr) (n : Nat) : Term.TermElabM (List MVarId) := do
+  let g ← Meta.mkFreshExprMVar type .syntheticOpaque
+  let (_, g) ← g.mvarId!.introNP n
+  return [g]
+
+def runTactic (stx : Syntax) (goals : List MVarId) : Term.TermElabM (List MVarId) := do
+  let tref ← IO.mkRef ({ goals } : Tactic.State)
+  let t : Tactic.TacticM Unit := do
+    Tactic.evalTactic stx
+    Tactic.pruneSolvedGoals
+  t { elaborator := .anonymous } tref
+  Term.synthesizeSyntheticMVarsNoPostponing
+  return (← tref.get).goals
+
+partial def goalsText (gs : List MVarId) (acc : List MessageData) : Meta.MetaM String := do
+  match gs with
+  | [] => (MessageData.joinSep (revOnto acc []) m!"\n\n").toString
+  | g :: rest => goalsText rest ((← addMessageContextFull (MessageData.ofGoal g)) :: acc)
+
+def pretty (c : Scope) (h : Handle) : IO String := do
+  let pp : Term.TermElabM String := goalsText h.goals []
+  match ← runTerm c h.env h.ngen h.mctx pp with
+  | .ok (text, _, _) => return text
+  | .error e => return "error: " ++ (← e.toMessageData.toString)
+
+/-- `src` with every line after the first one column further in (it follows a `(`). -/
+def indented (src : String) : String := "\n ".intercalate (src.splitOn "\n")
+
+/-- One tactic from `h`: the state after it, or the error messages. -/
+def stepOne (c : Scope) (h : Handle) (src : String) : IO (Except (List Json) Handle) := do
+  -- A sequence (`tac1; tac2`, or lines) is one tactic in parentheses.
+  let parsed : Except String Syntax := match Parser.runParserCategory h.env `tactic src "<tactic>" with
+    | .ok stx => .ok stx
+    | .error e => match Parser.runParserCategory h.env `tactic ("(" ++ indented src ++ ")") "<tactic>" with
+      | .ok stx => .ok stx
+      | .error _ => .error e
+  match parsed with
+  | .error e => return .error [Json.mkObj [("severity", "error"), ("text", Json.str e)]]
+  | .ok stx =>
+    match ← runTerm c h.env h.ngen h.mctx (runTactic stx h.goals) with
+    | .error e =>
+      return .error [Json.mkObj [("severity", "error"), ("text", Json.str (← e.toMessageData.toString))]]
+    | .ok (goals, cs, ms) =>
+      if cs.messages.hasErrors then return .error (← msgsJson cs.messages.toList [])
+      return .ok { h with env := cs.env, ngen := cs.ngen, mctx := ms.mctx, goals }
+
+abbrev Handles := List (Nat × Handle)
+
+def dropAll : Handles → List Nat → Handles
+  | [], _ => []
+  | (i, h) :: rest, ids => if ids.contains i then dropAll rest ids else (i, h) :: dropAll rest ids
+
+def findHandle : Handles → Nat → Option Handle
+  | [], _ => none
+  | (j, h) :: rest, i => if i == j then some h else findHandle rest i
+
+/-- The tactics applied one by one from `h`, each state kept under a new handle; stops at
+the first that fails. -/
+partial def stepAll (c : Scope) (h : Handle) (tactics : List String) (next : Nat) (hs : Handles)
+    (ids : List Json) : IO (List (String × Json) × Nat × Handles) := do
+  match tactics with
+  | [] =>
+    return ([("stage", "steps"), ("states", Json.arr (arr (revOnto ids []) #[])),
+      ("goals", Json.str (← pretty c h)), ("count", toJson (len h.goals))], next, hs)
+  | t :: rest =>
+    match ← stepOne c h t with
+    | .error msgs =>
+      return ([("stage", "steps"), ("states", Json.arr (arr (revOnto ids []) #[])),
+        ("failed", toJson (len ids)), ("messages", Json.arr (arr msgs #[]))], next, hs)
+    | .ok h' =>
+      -- At most 1024 kept: the verifier forgets older ones first and says so with `drop`.
+      stepAll c h' rest (next + 1) (takeN 1024 ((next, h') :: hs)) (toJson next :: ids)
+
+def missing (what : String) : List (String × Json) :=
+  [("stage", "steps"), ("unknown_state", Json.str what)]
+
+/-- A step request: from the handle `r.state`, or from the statement's goal. -/
+def steps (base : Command.State) (refs : Refs) (next : Nat) (hs : Handles) (r : Req) :
+    IO (List (String × Json) × Refs × Nat × Handles) := do
+  let c := scopeOf base r.heartbeats
+  let key := r.preamble ++ "\x00" ++ r.statement
+  match r.state with
+  | some i =>
+    match findHandle hs i with
+    | some h =>
+      if h.key != key then return (missing "the state belongs to another theorem", refs, next, hs)
+      let (out, next, hs) ← stepAll c h r.tactics next hs []
+      return (out, refs, next, hs)
+    | none => return (missing "no such state", refs, next, hs)
+  | none =>
+    let (found, refs) ← referenceFor (withHeartbeats base r.heartbeats) refs r
+    match found with
+    | .error fields => return (fields, refs, next, hs)
+    | .ok (refType, _) =>
+      match ← runTerm c base.env base.ngen {} (rootGoal refType (headerBinders base r.statement)) with
+      | .error e =>
+        return ([("stage", "statement"), ("messages", Json.arr #[Json.mkObj [("severity", "error"),
+          ("text", Json.str (← e.toMessageData.toString))]])], refs, next, hs)
+      | .ok (goals, cs, ms) =>
+        let root : Handle := { key, env := cs.env, ngen := cs.ngen, mctx := ms.mctx, goals }
+        let (out, next, hs) ← stepAll c root r.tactics (next + 1) ((next, root) :: hs) [toJson next]
+        return (out, refs, next, hs)
+
 /-! The loop. -/
 
 structure Loop where
@@ -260,6 +457,8 @@ structure Loop where
   nonce : String
   refs : Refs := []
   bases : Bases := []
+  handles : Handles := []
+  next : Nat := 1
 
 def answer (l : Loop) (id : Nat) (fields : List (String × Json)) (t0 : Nat) : IO Unit := do
   let t1 ← IO.monoMsNow
@@ -286,6 +485,17 @@ partial def serve (stdin : IO.FS.Stream) (l : Loop) : CommandElabM Unit := do
       let (fields, refs) ← check base l.refs r
       answer l r.id fields t0
       serve stdin { l with refs, bases }
+  | "steps" =>
+    let (found, bases) ← baseFor l.imports l.bases r.preamble
+    let hs := dropAll l.handles r.drop
+    match found with
+    | .error msgs =>
+      answer l r.id [("stage", "preamble"), ("messages", Json.arr (arr (← msgsJson msgs []) #[]))] t0
+      serve stdin { l with bases, handles := hs }
+    | .ok base =>
+      let (fields, refs, next, handles) ← steps base l.refs l.next hs r
+      answer l r.id fields t0
+      serve stdin { l with refs, bases, next, handles }
   | k => answer l r.id [("error", Json.str s!"unknown kind {k}")] t0; serve stdin l
 
 def warmUp : List (String × String) :=

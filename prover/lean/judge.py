@@ -51,6 +51,27 @@ def judge(attempt: Attempt, answer: Answer, timeout_s: float) -> Verdict:
     return Crashed(reason="the REPL's answer is not a verdict", time_s=time_s)
 
 
+def judge_steps(attempt: Attempt, answer: Answer, done: int, timeout_s: float) -> Verdict | None:
+    """The verdict on a step run from a kept state (``done`` tactics in), or None when its
+    goals are all closed: only a whole check of the proof can then say ``proved``."""
+    if answer.get("stage") != "steps":
+        return judge(attempt, answer, timeout_s)  # the preamble or the statement failed
+    time_s = float(answer.get("ms", 0)) / 1000
+    if "failed" in answer:
+        texts = [str(e.get("text", "")) for e in _errors(answer)] or ["the tactic failed"]
+        if any("heartbeats" in t for t in texts):
+            return Timeout(limit_s=timeout_s, time_s=time_s)
+        # The proof is `by` and then one tactic a line.
+        line = done + int(answer.get("failed", 0)) + 2
+        return Failed(message=texts[0], position=Position(line=line, column=2), time_s=time_s)
+    count, goals = answer.get("count"), answer.get("goals")
+    if not isinstance(count, int) or not isinstance(goals, str):
+        return Crashed(reason="the REPL's answer to a step is incomplete", time_s=time_s)
+    if count == 0:
+        return None
+    return Open(goals=parse_goals(goals), time_s=time_s)
+
+
 def _errors(answer: Answer) -> list[dict[str, Any]]:
     messages = answer.get("messages")
     if not isinstance(messages, list):

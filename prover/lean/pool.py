@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from prover.lean.process import LeanBackend
 from prover.lean.repl import ImportsFailed, Repl, ReplCrashed, ReplTimeout
@@ -40,15 +41,17 @@ class ReplPool:
 
     # Handing out and taking back.
 
-    def acquire(self, imports: Imports) -> Repl:
-        """An opened REPL for ``imports``: idle, else a spare, else a new one."""
+    def acquire(self, imports: Imports, prefer: Callable[[Repl], int] | None = None) -> Repl:
+        """An opened REPL for ``imports``: idle (the one ``prefer`` scores highest, say the
+        one holding a step's parent state), else a spare, else a new one."""
         with self._lock:
             if imports in self._failed:
                 raise ImportsFailed(self._failed[imports])
             idle = self._idle.get(imports)
             if idle:
                 self._busy += 1
-                warm = idle.pop()
+                pick = max(range(len(idle)), key=lambda k: prefer(idle[k])) if prefer else -1
+                warm = idle.pop(pick)
                 if not idle:  # only imports with idle processes stay listed
                     del self._idle[imports]
                 return warm

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 from prover.lean.process import LeanBackend
 
 Answer = dict[str, Any]
+# A proof state the process keeps: (preamble, statement, tactics from the statement's goal).
+StateKey = tuple[str, str, tuple[str, ...]]
 
 
 class ReplCrashed(Exception):
@@ -69,6 +72,8 @@ class Repl:
         self.opened = False
         self.requests = 0
         self.started = time.monotonic()
+        self.states: OrderedDict[StateKey, int] = OrderedDict()  # kept states, oldest first
+        self._forgotten: list[int] = []  # dropped here, to be dropped in the process too
         spec = backend.launch_repl(repl_file(backend.work, imports))
         self.proc = subprocess.Popen(
             spec.argv,
@@ -120,6 +125,66 @@ class Repl:
             "forbidden": "\n".join(forbidden),
         }
         return self._exchange(request, self.requests, timeout_s, max_rss_mb)
+
+    def steps(
+        self,
+        name: str,
+        statement: str,
+        preamble: str,
+        start: tuple[tuple[str, ...], int | None],
+        tactics: tuple[str, ...],
+        heartbeats: int,
+        timeout_s: float,
+        max_rss_mb: float,
+    ) -> Answer:
+        """Apply ``tactics`` one by one from a kept state (``start``: the tactics it was
+        reached by, and its handle; None for the statement's goal), keeping each new state."""
+        self.requests += 1
+        done, handle = start
+        request = {
+            "id": self.requests,
+            "kind": "steps",
+            "name": name,
+            "statement": statement,
+            "preamble": preamble,
+            "heartbeats": heartbeats,
+            "tactics": list(tactics),
+            "drop": self._forgotten,
+        }
+        if handle is not None:
+            request["state"] = handle
+        self._forgotten = []
+        answer = self._exchange(request, self.requests, timeout_s, max_rss_mb)
+        ids = answer.get("states")
+        if isinstance(ids, list):
+            reached = [done] if handle is None else []
+            reached += [(*done, *tactics[: k + 1]) for k in range(len(tactics))]
+            for path, sid in zip(reached, ids, strict=False):
+                if isinstance(sid, int):
+                    self.states[(preamble, statement, path)] = sid
+        return answer
+
+    def kept(
+        self, preamble: str, statement: str, tactics: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], int | None]:
+        """The longest prefix of ``tactics`` whose state this process keeps, and its handle."""
+        for k in range(len(tactics), -1, -1):
+            sid = self.states.get((preamble, statement, tactics[:k]))
+            if sid is not None:
+                self.states.move_to_end((preamble, statement, tactics[:k]))
+                return tactics[:k], sid
+        return (), None
+
+    def lose(self, preamble: str, statement: str) -> None:
+        """Forget every state of one theorem (the process said it lacks one)."""
+        for key in [k for k in self.states if k[:2] == (preamble, statement)]:
+            del self.states[key]
+
+    def forget(self, keep: int) -> None:
+        """Keep at most ``keep`` states, dropping the least recently used."""
+        while len(self.states) > keep:
+            _, sid = self.states.popitem(last=False)
+            self._forgotten.append(sid)
 
     def _exchange(
         self, request: dict[str, Any], rid: int, timeout_s: float, max_rss_mb: float

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from prover.core.screen import screen_attempt
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Crashed, Failed, Timeout, Verdict
-from prover.lean.judge import judge
+from prover.lean.judge import judge, judge_steps
 from prover.lean.pool import NO_IMPORTS, ReplPool
 from prover.lean.process import make_backend
-from prover.lean.repl import ImportsFailed, ReplCrashed, ReplTimeout
+from prover.lean.repl import Answer, ImportsFailed, Repl, ReplCrashed, ReplTimeout
 from prover.settings import LeanSettings
 
 
@@ -66,20 +66,58 @@ class ReplVerifier:
         return Crashed(reason=crash)
 
     def _attempt(self, attempt: Attempt) -> Verdict:
-        repl = self.pool.acquire(attempt.theorem.imports)
+        theorem = attempt.theorem
+        stepping = attempt.prefix and self.settings.step_states > 0
+        prefer = None
+        if stepping:
+
+            def prefer(r: Repl) -> int:
+                return len(r.kept(theorem.preamble, theorem.statement, attempt.tactics)[0])
+
+        repl = self.pool.acquire(theorem.imports, prefer)
         broken = True
         try:
-            answer = repl.check(
-                "\x00".join(attempt.theorem.name_parts),  # NUL: never part of a name
-                attempt.theorem.statement,
-                attempt.proof,
-                attempt.theorem.preamble,
-                self.settings.max_heartbeats,
-                self.settings.attempt_timeout_s,
-                self.settings.max_rss_mb,
-                attempt.theorem.forbidden,
-            )
+            verdict = self._step(repl, attempt) if stepping else None
+            if verdict is None:
+                verdict = judge(
+                    attempt, self._whole(repl, attempt), self.settings.attempt_timeout_s
+                )
             broken = False
         finally:
             self.pool.release(repl, broken=broken)
-        return judge(attempt, answer, self.settings.attempt_timeout_s)
+        return verdict
+
+    def _whole(self, repl: Repl, attempt: Attempt) -> Answer:
+        """Lean's answer on the attempt elaborated whole, from the base state."""
+        return repl.check(
+            "\x00".join(attempt.theorem.name_parts),  # NUL: never part of a name
+            attempt.theorem.statement,
+            attempt.proof,
+            attempt.theorem.preamble,
+            self.settings.max_heartbeats,
+            self.settings.attempt_timeout_s,
+            self.settings.max_rss_mb,
+            attempt.theorem.forbidden,
+        )
+
+    def _step(self, repl: Repl, attempt: Attempt) -> Verdict | None:
+        """A tactic prefix run from the longest prefix whose state ``repl`` keeps; None
+        when it closes every goal (then the whole check decides)."""
+        theorem, settings = attempt.theorem, self.settings
+        for _ in range(2):  # a state the process no longer has: again from the theorem's goal
+            done, handle = repl.kept(theorem.preamble, theorem.statement, attempt.tactics)
+            answer = repl.steps(
+                "\x00".join(theorem.name_parts),
+                theorem.statement,
+                theorem.preamble,
+                (done, handle),
+                attempt.tactics[len(done) :],
+                settings.max_heartbeats,
+                settings.attempt_timeout_s,
+                settings.max_rss_mb,
+            )
+            repl.forget(settings.step_states)
+            if "unknown_state" not in answer:
+                return judge_steps(attempt, answer, len(done), settings.attempt_timeout_s)
+            repl.lose(theorem.preamble, theorem.statement)
+        return Crashed(reason="the REPL lost a proof state it had just kept")
