@@ -94,12 +94,38 @@ def bench_verifier(settings: LeanSettings, attempts: int, single: int) -> None:
             f"p99 {percentile(lean, 99) * 1000:.0f} ms; {proved} proved",
             flush=True,
         )
+        bench_steps(verifier, single)
         print(
             f"REPL processes started: {verifier.pool.started}, "
             f"retired: {verifier.pool.retired}; "
             f"peak RSS per REPL: {verifier.pool.peak_rss_mb:.0f} MB",
             flush=True,
         )
+
+
+STEP_THEOREM = "theorem s (a b : Nat) (h : a < b) : a * b + a = a * (b + 1)"
+STEP_PREFIX = ("have h1 : a ≤ b := Nat.le_of_lt h", "have h2 : 0 < b := by omega", "revert h1")
+LAST_STEPS = ("intro h1", "induction a", "cases b", "simp at h", "constructor", "simp only [h2]")
+
+
+def bench_steps(verifier: ReplVerifier, n: int) -> None:
+    """One search step (a tactic after a 3-tactic prefix), one at a time: run from the
+    parent's kept state, then with the whole prefix elaborated again, in the same run."""
+    theorem = Theorem.parse(STEP_THEOREM)
+    steps = [
+        Attempt.steps(theorem, (*STEP_PREFIX, LAST_STEPS[k % len(LAST_STEPS)])) for k in range(n)
+    ]
+    kept = verifier.settings.step_states
+    for label, states in (("from the parent's kept state", kept), ("whole prefix again", 0)):
+        verifier.settings.step_states = states
+        verifier.check_one(Attempt.steps(theorem, STEP_PREFIX))  # the parent, as a search has it
+        times = [_timed(verifier, a) for a in steps]
+        print(
+            f"a step, {label}: {n} steps, p50 {percentile(times, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(times, 99) * 1000:.1f} ms",
+            flush=True,
+        )
+    verifier.settings.step_states = kept
 
 
 def _timed(verifier: ReplVerifier, attempt: Attempt) -> float:
