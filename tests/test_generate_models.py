@@ -113,7 +113,8 @@ def test_mixed_generator_merges_and_deduplicates(served: str) -> None:
     mixed = MixedGenerator(client, SymbolicProposer(), symbolic_share=0.5)
     tactics = [p.tactic for p in mixed.propose(STATES[1], 6)]
     assert len(tactics) == len(set(tactics)) == 6
-    assert TACTIC in tactics and "induction n" in tactics
+    symbolic = [p.tactic for p in SymbolicProposer().propose(STATES[1], 3)]
+    assert TACTIC in tactics and set(symbolic) <= set(tactics)  # half from each, no repeats
 
 
 def test_unreachable_server_means_no_proposals() -> None:

@@ -89,7 +89,13 @@ class ReplPool:
         """Start ``processes`` REPLs opened on ``imports``, and the spares, and wait until
         all are ready: start-up happens before any work, not during it."""
         with self._lock:
-            have = len(self._idle.get(imports, []))
+            idle = self._idle.get(imports, [])
+            for dead in [r for r in idle if not r.alive()]:  # died while idle: not warm
+                idle.remove(dead)
+                dead.kill()
+            if not idle:
+                self._idle.pop(imports, None)
+            have = len(idle)
             self._busy += self.settings.processes - have
         # Started together: each spends its first minute loading the imports.
         started = [self._start(imports) for _ in range(self.settings.processes - have)]
