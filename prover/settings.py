@@ -49,7 +49,10 @@ class LeanSettings(BaseSettings):
         default=8192, ge=256, description="A Lean process above this resident memory is replaced."
     )
     attempt_timeout_s: float = Field(
-        default=20.0, gt=0, description="Wall-clock time allowed for one attempt."
+        default=60.0,
+        gt=0,
+        description="Wall-clock time allowed for one attempt; past it the REPL is killed. "
+        "Above the time Lean's own heartbeat limits take, so that they end an attempt first.",
     )
     startup_timeout_s: float = Field(
         default=300.0,
@@ -64,6 +67,12 @@ class LeanSettings(BaseSettings):
     )
     max_heartbeats: int = Field(
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
+    )
+    step_heartbeats: int = Field(
+        default=50000,
+        ge=1000,
+        description="Lean's maxHeartbeats for a search step (a tactic prefix). A step over it "
+        "is a `timeout` Lean itself ends, and its REPL lives on.",
     )
     max_input_bytes: int = Field(
         default=MAX_INPUT_BYTES,

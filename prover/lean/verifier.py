@@ -94,11 +94,16 @@ class ReplVerifier:
             attempt.theorem.statement,
             attempt.proof,
             attempt.theorem.preamble,
-            self.settings.max_heartbeats,
+            self._heartbeats(attempt),
             self.settings.attempt_timeout_s,
             self.settings.max_rss_mb,
             attempt.theorem.forbidden,
         )
+
+    def _heartbeats(self, attempt: Attempt) -> int:
+        """Lean's own limit: a search step's, or a whole proof's."""
+        settings = self.settings
+        return settings.step_heartbeats if attempt.prefix else settings.max_heartbeats
 
     def _step(self, repl: Repl, attempt: Attempt) -> Verdict | None:
         """A tactic prefix run from the longest prefix whose state ``repl`` keeps; None
@@ -112,7 +117,7 @@ class ReplVerifier:
                 theorem.preamble,
                 (done, handle),
                 attempt.tactics[len(done) :],
-                settings.max_heartbeats,
+                self._heartbeats(attempt),
                 settings.attempt_timeout_s,
                 settings.max_rss_mb,
             )
