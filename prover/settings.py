@@ -62,6 +62,7 @@ class LeanSettings(BaseSettings):
     step_states: int = Field(
         default=512,
         ge=0,
+        le=1024,  # the REPL itself keeps at most 1024
         description="Proof states each REPL keeps for search steps, so that a step runs one "
         "tactic from its parent's state; 0 re-elaborates every step's whole tactic prefix.",
     )

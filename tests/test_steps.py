@@ -22,14 +22,19 @@ PREFIXES: list[tuple[str, ...]] = [
     ("cases a", "rfl"),
     ("intro x",),
     ("rw [Nat.add_comm]",),
+    ("match a with\n| 0 => simp\n| k + 1 => omega",),  # an auxiliary `match` definition
+    ("exact foo\nomega",),  # two lines, two tactics
+    ("simp at h; omega -- a comment",),
 ]
+# A dotted name's prefix is a namespace: `succ` is `Nat.succ` here.
+DOTTED = Theorem.parse("theorem Nat.t2 (n : Nat) : succ n ≠ 0")
 
 
 def _whole(verifier: ReplVerifier, attempt: Attempt) -> Verdict:
     """The verdict on the tactic prefix elaborated whole, as without kept states."""
     repl = verifier.pool.acquire(())
     try:
-        return judge(attempt, verifier._whole(repl, attempt), 20.0)
+        return judge(attempt, verifier._whole(repl, attempt, 200000), 20.0)
     finally:
         verifier.pool.release(repl)
 
@@ -40,8 +45,9 @@ def _key(verdict: Verdict) -> tuple[str, str]:
 
 @pytest.mark.lean
 def test_a_step_from_a_kept_state_agrees_with_the_whole_prefix(verifier: ReplVerifier) -> None:
-    for tactics in PREFIXES:
-        attempt = Attempt.steps(THEOREM, tactics)
+    cases = [(THEOREM, t) for t in PREFIXES] + [(DOTTED, ("exact succ_ne_zero n",)), (DOTTED, ())]
+    for theorem, tactics in cases:
+        attempt = Attempt.steps(theorem, tactics)
         stepped = verifier.check_one(attempt)
         assert _key(stepped) == _key(_whole(verifier, attempt)), tactics
     kept = [r.states for rs in verifier.pool._idle.values() for r in rs]

@@ -308,13 +308,18 @@ structure Scope where
   opens : List OpenDecl
   levels : List Name
   heartbeats : Nat
+  decl : Name  -- the theorem's full name: `match` and other auxiliary definitions need one
 
-def scopeOf (s : Command.State) (hb : Nat) : Scope :=
+/-- The scope of `theorem name ...` elaborated from `s`: a dotted name's prefix is a
+namespace, as for the theorem itself. -/
+def scopeOf (s : Command.State) (hb : Nat) (name : Name) : Scope :=
   match s.scopes with
   | sc :: _ =>
-    { opts := sc.opts, ns := sc.currNamespace, opens := sc.openDecls, levels := sc.levelNames,
-      heartbeats := hb }
-  | [] => { opts := {}, ns := .anonymous, opens := [], levels := [], heartbeats := hb }
+    let ns := sc.currNamespace ++ name.getPrefix
+    { opts := sc.opts, ns, opens := sc.openDecls, levels := sc.levelNames, heartbeats := hb,
+      decl := sc.currNamespace ++ name }
+  | [] => { opts := {}, ns := name.getPrefix, opens := [], levels := [], heartbeats := hb,
+            decl := name }
 
 /-- `x` run from an environment and metavariable context; what it threw, or its result
 and the states it left. -/
@@ -328,7 +333,7 @@ def runTerm {α : Type} (c : Scope) (env : Environment) (ngen : NameGenerator)
   let cref ← IO.mkRef ({ env, ngen } : Core.State)
   let mref ← IO.mkRef ({ mctx } : Meta.State)
   let tref ← IO.mkRef ({ levelNames := c.levels } : Term.State)
-  match ← (x {} tref {} mref cctx cref).toBaseIO with
+  match ← (x { declName? := some c.decl } tref {} mref cctx cref).toBaseIO with
   | .error e => return .error e
   | .ok a => return .ok (a, ← cref.get, ← mref.get)
 
@@ -371,21 +376,17 @@ def pretty (c : Scope) (h : Handle) : IO String := do
   | .ok (text, _, _) => return text
   | .error e => return "error: " ++ (← e.toMessageData.toString)
 
-/-- `src` with every line after the first one column further in (it follows a `(`). -/
-def indented (src : String) : String := "\n ".intercalate (src.splitOn "\n")
+/-- `src` with every line after the first two columns in, as in a prefix's `by` block. -/
+def indented (src : String) : String := "\n  ".intercalate (src.splitOn "\n")
 
 /-- One tactic from `h`: the state after it, or the error messages. -/
 def stepOne (c : Scope) (h : Handle) (src : String) : IO (Except (List Json) Handle) := do
-  -- A sequence (`tac1; tac2`, or lines) is one tactic in parentheses.
-  let parsed : Except String Syntax := match Parser.runParserCategory h.env `tactic src "<tactic>" with
-    | .ok stx => .ok stx
-    | .error e => match Parser.runParserCategory h.env `tactic ("(" ++ indented src ++ ")") "<tactic>" with
-      | .ok stx => .ok stx
-      | .error _ => .error e
-  match parsed with
+  -- Read as a line of a `by` block, laid out as the verifier writes a prefix: lines split
+  -- tactics and `tac1; tac2` is a sequence, exactly as in the whole check.
+  match Parser.runParserCategory h.env `term ("by\n  " ++ indented src) "<tactic>" with
   | .error e => return .error [Json.mkObj [("severity", "error"), ("text", Json.str e)]]
   | .ok stx =>
-    match ← runTerm c h.env h.ngen h.mctx (runTactic stx h.goals) with
+    match ← runTerm c h.env h.ngen h.mctx (runTactic stx[1] h.goals) with
     | .error e =>
       return .error [Json.mkObj [("severity", "error"), ("text", Json.str (← e.toMessageData.toString))]]
     | .ok (goals, cs, ms) =>
@@ -425,7 +426,7 @@ def missing (what : String) : List (String × Json) :=
 /-- A step request: from the handle `r.state`, or from the statement's goal. -/
 def steps (base : Command.State) (refs : Refs) (next : Nat) (hs : Handles) (r : Req) :
     IO (List (String × Json) × Refs × Nat × Handles) := do
-  let c := scopeOf base r.heartbeats
+  let c := scopeOf base r.heartbeats r.name
   let key := r.preamble ++ "\x00" ++ r.statement
   match r.state with
   | some i =>

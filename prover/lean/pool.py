@@ -50,7 +50,8 @@ class ReplPool:
             idle = self._idle.get(imports)
             if idle:
                 self._busy += 1
-                pick = max(range(len(idle)), key=lambda k: prefer(idle[k])) if prefer else -1
+                # Ties go to the most recently released (the list's end).
+                pick = max(range(len(idle)), key=lambda k: (prefer(idle[k]), k)) if prefer else -1
                 warm = idle.pop(pick)
                 if not idle:  # only imports with idle processes stay listed
                     del self._idle[imports]

@@ -165,20 +165,21 @@ class Repl:
         return answer
 
     def kept(
-        self, preamble: str, statement: str, tactics: tuple[str, ...]
+        self, preamble: str, statement: str, tactics: tuple[str, ...], *, touch: bool = True
     ) -> tuple[tuple[str, ...], int | None]:
         """The longest prefix of ``tactics`` whose state this process keeps, and its handle."""
         for k in range(len(tactics), -1, -1):
             sid = self.states.get((preamble, statement, tactics[:k]))
             if sid is not None:
-                self.states.move_to_end((preamble, statement, tactics[:k]))
+                if touch:  # used now: the last to be forgotten
+                    self.states.move_to_end((preamble, statement, tactics[:k]))
                 return tactics[:k], sid
         return (), None
 
     def lose(self, preamble: str, statement: str) -> None:
         """Forget every state of one theorem (the process said it lacks one)."""
         for key in [k for k in self.states if k[:2] == (preamble, statement)]:
-            del self.states[key]
+            self._forgotten.append(self.states.pop(key))
 
     def forget(self, keep: int) -> None:
         """Keep at most ``keep`` states, dropping the least recently used."""

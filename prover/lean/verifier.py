@@ -3,6 +3,7 @@ of its base state (imports and preamble), and returns one verdict per attempt in
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from prover.core.screen import screen_attempt
@@ -13,6 +14,8 @@ from prover.lean.pool import NO_IMPORTS, ReplPool
 from prover.lean.process import make_backend
 from prover.lean.repl import Answer, ImportsFailed, Repl, ReplCrashed, ReplTimeout
 from prover.settings import LeanSettings
+
+_VARIABLE = re.compile(r"(^|\n)\s*variable\b")
 
 
 class ReplVerifier:
@@ -67,34 +70,49 @@ class ReplVerifier:
 
     def _attempt(self, attempt: Attempt) -> Verdict:
         theorem = attempt.theorem
-        stepping = attempt.prefix and self.settings.step_states > 0
+        stepping = self._steppable(attempt)
         prefer = None
         if stepping:
 
             def prefer(r: Repl) -> int:
-                return len(r.kept(theorem.preamble, theorem.statement, attempt.tactics)[0])
+                return len(
+                    r.kept(theorem.preamble, theorem.statement, attempt.tactics, touch=False)[0]
+                )
 
         repl = self.pool.acquire(theorem.imports, prefer)
         broken = True
         try:
             verdict = self._step(repl, attempt) if stepping else None
             if verdict is None:
-                verdict = judge(
-                    attempt, self._whole(repl, attempt), self.settings.attempt_timeout_s
-                )
+                # After steps (each with its own heartbeats), the whole proof gets a whole
+                # proof's; a prefix checked whole from the start gets a step's.
+                heartbeats = self.settings.max_heartbeats if stepping else self._heartbeats(attempt)
+                answer = self._whole(repl, attempt, heartbeats)
+                verdict = judge(attempt, answer, self.settings.attempt_timeout_s)
             broken = False
         finally:
             self.pool.release(repl, broken=broken)
         return verdict
 
-    def _whole(self, repl: Repl, attempt: Attempt) -> Answer:
+    def _steppable(self, attempt: Attempt) -> bool:
+        """Whether a prefix can run from kept states: its tactics are exactly its proof (what
+        was screened), and no `variable` of a preamble adds binders to the theorem."""
+        theorem = attempt.theorem
+        return (
+            attempt.prefix
+            and self.settings.step_states > 0
+            and Attempt.steps(theorem, attempt.tactics).proof == attempt.proof
+            and not _VARIABLE.search(theorem.preamble)
+        )
+
+    def _whole(self, repl: Repl, attempt: Attempt, heartbeats: int) -> Answer:
         """Lean's answer on the attempt elaborated whole, from the base state."""
         return repl.check(
             "\x00".join(attempt.theorem.name_parts),  # NUL: never part of a name
             attempt.theorem.statement,
             attempt.proof,
             attempt.theorem.preamble,
-            self._heartbeats(attempt),
+            heartbeats,
             self.settings.attempt_timeout_s,
             self.settings.max_rss_mb,
             attempt.theorem.forbidden,
@@ -116,13 +134,15 @@ class ReplVerifier:
                 theorem.statement,
                 theorem.preamble,
                 (done, handle),
-                attempt.tactics[len(done) :],
+                tuple(t.strip() for t in attempt.tactics[len(done) :]),
                 self._heartbeats(attempt),
                 settings.attempt_timeout_s,
                 settings.max_rss_mb,
             )
             repl.forget(settings.step_states)
             if "unknown_state" not in answer:
-                return judge_steps(attempt, answer, len(done), settings.attempt_timeout_s)
+                # From the goal, the first state listed is the goal's own.
+                before = len(done) - (1 if handle is None else 0)
+                return judge_steps(attempt, answer, before, settings.attempt_timeout_s)
             repl.lose(theorem.preamble, theorem.statement)
         return Crashed(reason="the REPL lost a proof state it had just kept")
