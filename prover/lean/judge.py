@@ -69,7 +69,10 @@ def judge_steps(attempt: Attempt, answer: Answer, done: int, timeout_s: float) -
         return Crashed(reason="the REPL's answer to a step is incomplete", time_s=time_s)
     if count == 0:
         return None
-    return Open(goals=parse_goals(goals), time_s=time_s)
+    parsed = parse_goals(goals)
+    if not parsed:  # Lean could not print them: no state to search from
+        return Crashed(reason="the REPL's goals after a step do not read back", time_s=time_s)
+    return Open(goals=parsed, time_s=time_s)
 
 
 def _errors(answer: Answer) -> list[dict[str, Any]]:

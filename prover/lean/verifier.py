@@ -7,7 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from prover.core.screen import screen_attempt
-from prover.core.theorem import Attempt
+from prover.core.theorem import Attempt, Theorem
 from prover.core.verdicts import Crashed, Failed, Timeout, Verdict
 from prover.lean.judge import judge, judge_steps
 from prover.lean.pool import NO_IMPORTS, ReplPool
@@ -71,18 +71,18 @@ class ReplVerifier:
     def _attempt(self, attempt: Attempt) -> Verdict:
         theorem = attempt.theorem
         stepping = self._steppable(attempt)
+        # As the whole check writes them: kept states are found by what Lean ran.
+        tactics = tuple(t.strip() for t in attempt.tactics)
         prefer = None
         if stepping:
 
             def prefer(r: Repl) -> int:
-                return len(
-                    r.kept(theorem.preamble, theorem.statement, attempt.tactics, touch=False)[0]
-                )
+                return len(r.kept(theorem.preamble, theorem.statement, tactics, touch=False)[0])
 
         repl = self.pool.acquire(theorem.imports, prefer)
         broken = True
         try:
-            verdict = self._step(repl, attempt) if stepping else None
+            verdict = self._step(repl, attempt, tactics) if stepping else None
             if verdict is None:
                 # After steps (each with its own heartbeats), the whole proof gets a whole
                 # proof's; a prefix checked whole from the start gets a step's.
@@ -108,7 +108,7 @@ class ReplVerifier:
     def _whole(self, repl: Repl, attempt: Attempt, heartbeats: int) -> Answer:
         """Lean's answer on the attempt elaborated whole, from the base state."""
         return repl.check(
-            "\x00".join(attempt.theorem.name_parts),  # NUL: never part of a name
+            _lean_name(attempt.theorem),
             attempt.theorem.statement,
             attempt.proof,
             attempt.theorem.preamble,
@@ -123,19 +123,19 @@ class ReplVerifier:
         settings = self.settings
         return settings.step_heartbeats if attempt.prefix else settings.max_heartbeats
 
-    def _step(self, repl: Repl, attempt: Attempt) -> Verdict | None:
+    def _step(self, repl: Repl, attempt: Attempt, tactics: tuple[str, ...]) -> Verdict | None:
         """A tactic prefix run from the longest prefix whose state ``repl`` keeps; None
         when it closes every goal (then the whole check decides)."""
         theorem, settings = attempt.theorem, self.settings
         for _ in range(2):  # a state the process no longer has: again from the theorem's goal
-            done, handle = repl.kept(theorem.preamble, theorem.statement, attempt.tactics)
+            done, handle = repl.kept(theorem.preamble, theorem.statement, tactics)
             answer = repl.steps(
-                "\x00".join(theorem.name_parts),
+                _lean_name(theorem),
                 theorem.statement,
                 theorem.preamble,
                 (done, handle),
-                tuple(t.strip() for t in attempt.tactics[len(done) :]),
-                self._heartbeats(attempt),
+                tactics[len(done) :],
+                settings.step_heartbeats,
                 settings.attempt_timeout_s,
                 settings.max_rss_mb,
             )
@@ -146,3 +146,8 @@ class ReplVerifier:
                 return judge_steps(attempt, answer, before, settings.attempt_timeout_s)
             repl.lose(theorem.preamble, theorem.statement)
         return Crashed(reason="the REPL lost a proof state it had just kept")
+
+
+def _lean_name(theorem: Theorem) -> str:
+    """The name's components NUL-separated (NUL is never part of a name), as the REPL reads it."""
+    return "\x00".join(theorem.name_parts)
