@@ -109,7 +109,11 @@ class GeneratorSettings(BaseSettings):
     )
     device: str = Field(default="cpu", description="torch device for transformers.")
     symbolic_share: float = Field(
-        default=0.5, ge=0, le=1, description="In `mixed`: share of proposals from symbolic."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="In `mixed`: the symbolic prior's weight when a local model ranks "
+        "the candidates, else the share of proposals from symbolic.",
     )
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."

@@ -26,6 +26,7 @@ from prover.core.records import normalize_state
 from prover.data.export import Manifest
 from prover.data.sources import ExportError
 from prover.data.writers import sha256
+from prover.generate.hf import max_positions
 
 Row = dict[str, Any]
 Log = Callable[[str], None]
@@ -234,13 +235,6 @@ def _load(path: Path | str, device: str) -> tuple[Any, Any]:
     return loader.from_pretrained(path).to(device), tokenizer
 
 
-def _positions(model: Any, cap: int) -> int:
-    """The longest sequence the model takes (GPT-2 and Llama-style configs name it apart)."""
-    config = model.config
-    known = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
-    return min(cap, int(known or cap))
-
-
 # Checkpoints.
 
 
@@ -445,7 +439,8 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     start, first = _starting_point(config, rows, log, template)
     torch.manual_seed(config.seed)
     model, tokenizer = _load(start, config.device)
-    data = _encode_data(config, tokenizer, rows, _positions(model, config.max_length), template)
+    positions = min(config.max_length, max_positions(model, config.max_length))
+    data = _encode_data(config, tokenizer, rows, positions, template)
     trainer = _Trainer(config, model, tokenizer, data)
     if first:
         trainer.restore(Path(start))

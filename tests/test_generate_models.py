@@ -117,6 +117,21 @@ def test_mixed_generator_merges_and_deduplicates(served: str) -> None:
     assert TACTIC in tactics and set(symbolic) <= set(tactics)  # half from each, no repeats
 
 
+@pytest.mark.parametrize("kind", ["causal", "seq2seq"])
+def test_a_local_model_ranks_the_symbolic_tactics(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    model = TransformersGenerator(request.getfixturevalue(kind), temperature=0.0, max_tokens=8)
+    scores = model.score_batch([STATES[0]], [[TACTIC, "simp_all", "induction a <;> simp"]])[0]
+    assert scores[0] == max(scores) and all(s <= 0 for s in scores)
+    learned = MixedGenerator(model, SymbolicProposer(), symbolic_share=0.0).propose(STATES[2], 4)
+    assert learned[0].tactic == TACTIC
+    again = model.score_batch([STATES[2]], [[p.tactic for p in learned]])[0]
+    assert [p.score for p in learned] == pytest.approx(again, abs=1e-4)
+    prior = MixedGenerator(model, SymbolicProposer(), symbolic_share=1.0).propose(STATES[2], 4)
+    assert prior == SymbolicProposer().propose(STATES[2], 4)  # the prior alone: symbolic's order
+
+
 def test_unreachable_server_means_no_proposals() -> None:
     settings = GeneratorSettings(
         url=f"http://127.0.0.1:{_free_port()}", timeout_s=0.5, retries=1, backoff_s=0.05

@@ -87,6 +87,51 @@ class TransformersGenerator:
             for completions in results
         ]
 
+    def score_batch(self, states: list[str], tactics: list[list[str]]) -> list[list[float]]:
+        """Each tactic's mean log-probability per token (its end-of-sequence token
+        included) after its state's prompt: how likely the model finds it, comparable
+        across tactics of different lengths."""
+        return [self._score(state, options) for state, options in zip(states, tactics, strict=True)]
+
+    def _score(self, state: str, tactics: list[str]) -> list[float]:
+        if not tactics:
+            return []
+        torch = self.torch
+        eos = self.tokenizer.eos_token_id
+        prompt = list(self.tokenizer(render_prompt(state, self.template))["input_ids"])
+        targets = [
+            [*self.tokenizer(t, add_special_tokens=False)["input_ids"], eos] for t in tactics
+        ]
+        width = max(len(t) for t in targets)
+        labels = torch.full((len(targets), width), -100, dtype=torch.long)
+        for i, t in enumerate(targets):
+            labels[i, : len(t)] = torch.tensor(t)
+        with torch.no_grad():
+            logits = self._target_logits(prompt, targets, width)
+        logprobs = logits.log_softmax(-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        mask = labels != -100
+        return ((logprobs * mask).sum(-1) / mask.sum(-1)).tolist()  # type: ignore[no-any-return]
+
+    def _target_logits(self, prompt: list[int], targets: list[list[int]], width: int) -> Any:
+        """The logits that predict each target token, ``[len(targets), width, vocab]``."""
+        torch, k = self.torch, len(targets)
+        if self.seq2seq:
+            ids = torch.tensor([prompt] * k, device=self.device)
+            decoder = torch.full((k, width), self.tokenizer.pad_token_id, dtype=torch.long)
+            for i, t in enumerate(targets):
+                decoder[i, : len(t)] = torch.tensor(t)
+            out = self.model(input_ids=ids, labels=decoder.to(self.device))
+            return out.logits.cpu()
+        room = max_positions(self.model, 2048) - width
+        prompt = prompt[-room:] if room > 0 else prompt[-1:]  # the state's end: the goal
+        ids = torch.full((k, len(prompt) + width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, t in enumerate(targets):
+            ids[i, : len(prompt) + len(t)] = torch.tensor(prompt + t)
+            mask[i, : len(prompt) + len(t)] = 1
+        logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+        return logits.logits[:, len(prompt) - 1 : len(prompt) - 1 + width].cpu()
+
     def complete(
         self, prompts: list[str], n: int, max_tokens: int, temperature: float
     ) -> list[list[Completion]]:
@@ -132,3 +177,10 @@ class TransformersGenerator:
                 break
         tokens = [str(self.tokenizer.decode([t])) for t in kept]
         return Completion(text=text, tokens=tuple(tokens), token_logprobs=tuple(values))
+
+
+def max_positions(model: Any, default: int) -> int:
+    """The longest sequence the model takes (GPT-2 and Llama-style configs name it apart)."""
+    config = model.config
+    known = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+    return int(known or default)

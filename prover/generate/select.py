@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from prover.core.jobs import GeneratorChoice
 from prover.core.records import Proposal
@@ -18,8 +18,26 @@ from prover.settings import GeneratorSettings
 Loader = Callable[[GeneratorSettings, str], Generator]  # (settings, model backend) -> model
 
 
+@runtime_checkable
+class Scorer(Protocol):
+    """A model that can say how likely it finds given tactics (a local checkpoint)."""
+
+    def score_batch(self, states: list[str], tactics: list[list[str]]) -> list[list[float]]: ...
+
+
+RERANK_WIDTH = 4  # symbolic candidates a scoring model ranks, per proposal slot
+MODEL_ONLY_PRIOR = math.log(0.02)  # the symbolic prior of a tactic only the model proposed
+
+
 class MixedGenerator:
-    """A share of proposals from each of two generators, de-duplicated."""
+    """A model and the symbolic proposer together.
+
+    A model that can score (:class:`Scorer`) ranks the union of both's candidates, the
+    symbolic proposer's ``RERANK_WIDTH`` times wider list and the model's own: a
+    candidate's score is ``share`` times its symbolic log-prior plus ``1 - share`` times
+    the model's mean token log-probability, so what the model learned reorders the
+    symbolic tactics as well as adding its own. A model that cannot (one behind an API)
+    gets ``1 - share`` of the slots, de-duplicated."""
 
     name = "mixed"
 
@@ -37,10 +55,30 @@ class MixedGenerator:
     ) -> list[list[Proposal]]:
         """The model's proposals for ``states`` (asked elsewhere, maybe in one batch with
         other jobs' states) mixed with the symbolic proposer's."""
+        if isinstance(self.model, Scorer):
+            return self._rerank(self.model, states, from_model, n)
         from_symbolic = self.symbolic.propose_batch(states, n)
-        return [self._mix(s, m, n) for s, m in zip(from_symbolic, from_model, strict=True)]
+        return [self._share(s, m, n) for s, m in zip(from_symbolic, from_model, strict=True)]
 
-    def _mix(
+    def _rerank(
+        self, model: Scorer, states: list[str], from_model: list[list[Proposal]], n: int
+    ) -> list[list[Proposal]]:
+        wide = self.symbolic.propose_batch(states, RERANK_WIDTH * n)
+        pools = []
+        for symbolic, learned in zip(wide, from_model, strict=True):
+            pool = {p.tactic: MODEL_ONLY_PRIOR for p in learned}
+            pools.append(pool | {p.tactic: p.score for p in symbolic})
+        scores = model.score_batch(states, [list(pool) for pool in pools])
+        out = []
+        for pool, likely in zip(pools, scores, strict=True):
+            ranked = [
+                Proposal(self.share * prior + (1 - self.share) * lp, tactic)
+                for (tactic, prior), lp in zip(pool.items(), likely, strict=True)
+            ]
+            out.append(sorted(ranked, reverse=True)[:n])
+        return out
+
+    def _share(
         self, from_symbolic: list[Proposal], from_model: list[Proposal], n: int
     ) -> list[Proposal]:
         k = round(n * self.share)
