@@ -434,6 +434,7 @@ def _counts(split: str, run: Any) -> dict[str, Any]:
         f"{split}_search_s": round(run.wall_s, 1),
         f"{split}_statuses": dict(Counter(j.status for j in jobs)),
         f"{split}_reasons": dict(Counter(j.reason for j in jobs if j.status != "proved")),
+        f"{split}_proofs": {j.name: j.tactics for j in jobs if j.status == "proved"},
     }
 
 
@@ -553,7 +554,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, help="default: 3e-3 tiny, 1e-3 tiny fine-tune, 5e-5")
     p.add_argument("--preferences", type=float, default=0.0, help="preference loss weight")
-    p.add_argument("--symbolic-share", type=float, default=0.5, help="of a node's proposals")
+    p.add_argument("--symbolic-share", type=float, default=0.5, help="the symbolic prior's weight")
     p.add_argument(
         "--model-backend", choices=["transformers", "vllm", "openai"], default="transformers"
     )
