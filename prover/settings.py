@@ -70,7 +70,7 @@ class LeanSettings(BaseSettings):
         default=200000, ge=1000, description="Lean's maxHeartbeats for every attempt."
     )
     step_heartbeats: int = Field(
-        default=50000,
+        default=20000,
         ge=1000,
         description="Lean's maxHeartbeats for a search step (a tactic prefix). A step over it "
         "is a `timeout` Lean itself ends, and its REPL lives on.",
