@@ -554,7 +554,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, help="default: 3e-3 tiny, 1e-3 tiny fine-tune, 5e-5")
     p.add_argument("--preferences", type=float, default=0.0, help="preference loss weight")
-    p.add_argument("--symbolic-share", type=float, default=0.5, help="the symbolic prior's weight")
+    p.add_argument(
+        "--symbolic-share",
+        type=float,
+        default=0.5,
+        help="the symbolic prior's weight (transformers) or share of slots (vllm, openai)",
+    )
     p.add_argument(
         "--model-backend", choices=["transformers", "vllm", "openai"], default="transformers"
     )

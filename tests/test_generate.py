@@ -73,9 +73,11 @@ def test_a_modulus_in_the_goal_gives_a_residue_case_split() -> None:
 def test_slow_searches_are_kept_for_states_they_can_close() -> None:
     assert "exact?" in _tactics("n : Nat\nh : n * n = 49\n⊢ n = 7")
     assert "exact?" not in _tactics("n✝ : Nat\na✝ : n✝ + 1 ≤ 2 ^ n✝\n⊢ n✝ + 2 ≤ 2 ^ (n✝ + 1)")
-    two = "case zero\n⊢ 0 % 3 = 0\n\ncase succ\nn : Nat\n⊢ (n + 1) * (n + 1) % 3 = 0"
+    two = "case succ\nn : Nat\n⊢ (n + 1) * (n + 1) % 3 = 1\n\ncase zero\n⊢ 0 % 3 = 0"
     assert "exact?" not in _tactics(two)
     assert not any(t.startswith("rcases (by omega") for t in _tactics(two))
+    alone = _tactics(two.split("\n\n")[0])
+    assert "exact?" in alone and any(t.startswith("rcases (by omega") for t in alone)
 
 
 def test_a_squared_variable_is_bounded_then_enumerated() -> None:

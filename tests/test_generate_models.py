@@ -128,6 +128,8 @@ def test_a_local_model_ranks_the_symbolic_tactics(
     assert learned[0].tactic == TACTIC
     again = model.score_batch([STATES[2]], [[p.tactic for p in learned]])[0]
     assert [p.score for p in learned] == pytest.approx(again, abs=1e-4)
+    long = "simp [" + ", ".join(["Nat.add_comm"] * 60) + "]"  # longer than the model's positions
+    assert -100 < model.score_batch([STATES[0] * 20], [[long, TACTIC]])[0][0] < 0
     prior = MixedGenerator(model, SymbolicProposer(), symbolic_share=1.0).propose(STATES[2], 4)
     assert prior == SymbolicProposer().propose(STATES[2], 4)  # the prior alone: symbolic's order
 

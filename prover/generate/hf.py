@@ -31,6 +31,7 @@ class Completion:
 
 
 BATCH_STATES = 16  # states per model call (each with n sequences)
+SCORE_BATCH = 32  # tactics scored per forward pass (its logits span the whole vocabulary)
 
 
 class TransformersGenerator:
@@ -91,26 +92,42 @@ class TransformersGenerator:
         """Each tactic's mean log-probability per token (its end-of-sequence token
         included) after its state's prompt: how likely the model finds it, comparable
         across tactics of different lengths."""
-        return [self._score(state, options) for state, options in zip(states, tactics, strict=True)]
+        return [
+            self._score(state, options) if options else []
+            for state, options in zip(states, tactics, strict=True)
+        ]
 
     def _score(self, state: str, tactics: list[str]) -> list[float]:
-        if not tactics:
-            return []
-        torch = self.torch
         eos = self.tokenizer.eos_token_id
         prompt = list(self.tokenizer(render_prompt(state, self.template))["input_ids"])
+        # A target keeps at most half the model's positions, so the prompt's end (the
+        # goal) always fits beside it; a longer tactic is scored on its first tokens.
+        cap = max(max_positions(self.model, 2048) // 2, 1)
         targets = [
-            [*self.tokenizer(t, add_special_tokens=False)["input_ids"], eos] for t in tactics
+            [*self.tokenizer(t, add_special_tokens=False)["input_ids"], eos][:cap] for t in tactics
         ]
+        scores: list[float] = []
+        for i in range(0, len(targets), SCORE_BATCH):
+            scores += self._mean_logprobs(prompt, targets[i : i + SCORE_BATCH])
+        return scores
+
+    def _mean_logprobs(self, prompt: list[int], targets: list[list[int]]) -> list[float]:
+        """Reduced on the model's device: only one number per target comes back."""
+        torch = self.torch
         width = max(len(t) for t in targets)
         labels = torch.full((len(targets), width), -100, dtype=torch.long)
         for i, t in enumerate(targets):
             labels[i, : len(t)] = torch.tensor(t)
+        labels = labels.to(self.device)
         with torch.no_grad():
-            logits = self._target_logits(prompt, targets, width)
-        logprobs = logits.log_softmax(-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        mask = labels != -100
-        return ((logprobs * mask).sum(-1) / mask.sum(-1)).tolist()  # type: ignore[no-any-return]
+            logits = self._target_logits(prompt, targets, width).float()
+            picked = logits.log_softmax(-1).gather(-1, labels.clamp(min=0).unsqueeze(-1))
+            mask = labels != -100
+            total = torch.where(
+                mask, picked.squeeze(-1), torch.zeros_like(labels, dtype=torch.float)
+            )
+            means = total.sum(-1) / mask.sum(-1)
+        return [float(x) for x in means.cpu().tolist()]
 
     def _target_logits(self, prompt: list[int], targets: list[list[int]], width: int) -> Any:
         """The logits that predict each target token, ``[len(targets), width, vocab]``."""
@@ -120,17 +137,15 @@ class TransformersGenerator:
             decoder = torch.full((k, width), self.tokenizer.pad_token_id, dtype=torch.long)
             for i, t in enumerate(targets):
                 decoder[i, : len(t)] = torch.tensor(t)
-            out = self.model(input_ids=ids, labels=decoder.to(self.device))
-            return out.logits.cpu()
-        room = max_positions(self.model, 2048) - width
-        prompt = prompt[-room:] if room > 0 else prompt[-1:]  # the state's end: the goal
+            return self.model(input_ids=ids, labels=decoder.to(self.device)).logits
+        prompt = prompt[-(max_positions(self.model, 2048) - width) :]
         ids = torch.full((k, len(prompt) + width), self.tokenizer.pad_token_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for i, t in enumerate(targets):
             ids[i, : len(prompt) + len(t)] = torch.tensor(prompt + t)
             mask[i, : len(prompt) + len(t)] = 1
         logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
-        return logits.logits[:, len(prompt) - 1 : len(prompt) - 1 + width].cpu()
+        return logits.logits[:, len(prompt) - 1 : len(prompt) - 1 + width]
 
     def complete(
         self, prompts: list[str], n: int, max_tokens: int, temperature: float

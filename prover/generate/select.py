@@ -27,6 +27,7 @@ class Scorer(Protocol):
 
 RERANK_WIDTH = 4  # symbolic candidates a scoring model ranks, per proposal slot
 MODEL_ONLY_PRIOR = math.log(0.02)  # the symbolic prior of a tactic only the model proposed
+LEAST_LOGPROB = -100.0  # a mean token log-probability below any a model really gives
 
 
 class MixedGenerator:
@@ -72,7 +73,7 @@ class MixedGenerator:
         out = []
         for pool, likely in zip(pools, scores, strict=True):
             ranked = [
-                Proposal(self.share * prior + (1 - self.share) * lp, tactic)
+                Proposal(self.share * prior + (1 - self.share) * _bounded(lp), tactic)
                 for (tactic, prior), lp in zip(pool.items(), likely, strict=True)
             ]
             out.append(sorted(ranked, reverse=True)[:n])
@@ -90,6 +91,12 @@ class MixedGenerator:
                 break
             merged.setdefault(proposal.tactic, proposal)
         return list(merged.values())
+
+
+def _bounded(logprob: float) -> float:
+    """A model's log-probability kept finite (NaN or -inf from a masked token would
+    break the ordering, and 0 x -inf at share 1 is NaN)."""
+    return logprob if logprob > LEAST_LOGPROB else LEAST_LOGPROB
 
 
 def model_of(generator: Generator) -> Generator:
