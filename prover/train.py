@@ -26,7 +26,7 @@ from prover.core.records import normalize_state
 from prover.data.export import Manifest
 from prover.data.sources import ExportError
 from prover.data.writers import sha256
-from prover.generate.hf import max_positions
+from prover.generate.hf import max_positions, mean_logprob
 
 Row = dict[str, Any]
 Log = Callable[[str], None]
@@ -326,10 +326,7 @@ def _preference_loss(
 
 def _mean_logprob(model: Any, batch: dict[str, Any]) -> Any:
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    targets = batch["labels"][:, 1:]
-    mask = targets != -100
-    logprobs = logits[:, :-1].log_softmax(-1).gather(-1, targets.clamp(min=0).unsqueeze(-1))
-    return (logprobs.squeeze(-1) * mask).sum(-1) / mask.sum(-1).clamp(min=1)
+    return mean_logprob(logits[:, :-1], batch["labels"][:, 1:])
 
 
 class _Trainer:

@@ -118,15 +118,9 @@ class TransformersGenerator:
         labels = torch.full((len(targets), width), -100, dtype=torch.long)
         for i, t in enumerate(targets):
             labels[i, : len(t)] = torch.tensor(t)
-        labels = labels.to(self.device)
         with torch.no_grad():
             logits = self._target_logits(prompt, targets, width).float()
-            picked = logits.log_softmax(-1).gather(-1, labels.clamp(min=0).unsqueeze(-1))
-            mask = labels != -100
-            total = torch.where(
-                mask, picked.squeeze(-1), torch.zeros_like(labels, dtype=torch.float)
-            )
-            means = total.sum(-1) / mask.sum(-1)
+            means = mean_logprob(logits, labels.to(self.device))
         return [float(x) for x in means.cpu().tolist()]
 
     def _target_logits(self, prompt: list[int], targets: list[list[int]], width: int) -> Any:
@@ -199,3 +193,12 @@ def max_positions(model: Any, default: int) -> int:
     config = model.config
     known = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
     return int(known or default)
+
+
+def mean_logprob(logits: Any, labels: Any) -> Any:
+    """Each row's mean log-probability of its labelled tokens (``-100`` is no label), from
+    logits aligned with the labels (``logits[:, i]`` predicts ``labels[:, i]``)."""
+    mask = labels != -100
+    picked = logits.log_softmax(-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    # where, not a product: a masked-out token's -inf times 0 would be NaN
+    return picked.where(mask, 0.0).sum(-1) / mask.sum(-1).clamp(min=1)

@@ -104,7 +104,8 @@ def _closing(
 ) -> Iterator[tuple[str, float]]:
     """The closing tactics, less those that cannot apply to this goal's shape."""
     variables = set(_WORD.findall(goal.target)) & {n for names, t in hyps for n in names}
-    searchable = alone and len(goal.pretty()) <= SMALL_STATE_CHARS and "✝" not in goal.pretty()
+    text = goal.pretty()
+    searchable = alone and len(text) <= SMALL_STATE_CHARS and "✝" not in text
     for tactic, weight in CLOSING.items():
         if tactic == "decide" and variables:
             continue  # free variables: no Decidable instance to evaluate
