@@ -14,6 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from prover.core.jobs import Budget, Forbidden, JobSpec
+from prover.core.records import Node, Proposal
+from prover.core.search import JobView, Transition, complete
 from prover.core.theorem import Attempt, InputError, Theorem
 from prover.feedback import RotatingJsonl, flush
 from prover.lean.verifier import ReplVerifier
@@ -22,6 +24,7 @@ from prover.queue.jobs import JobQueue
 from prover.queue.keys import SCHEMA, VERIFIERS, Keys
 from prover.queue.tasks import Task, decode_results
 from prover.queue.verify_worker import VerifyWorker
+from prover.search.redis_store import RedisStore
 from prover.settings import LeanSettings, RedisSettings
 
 Env = tuple[Redis, Keys]
@@ -140,6 +143,46 @@ def test_urgent_tasks_are_taken_first(
     worker = VerifyWorker(redis, keys, redis_settings(keys), ReplVerifier(LeanSettings()), "w")
     taken = [Task.from_fields(fields).id for _, _, fields in worker._take(block_ms=10)]
     assert taken == ["confirm", "step0"]  # two a lane
+
+
+def test_every_jobs_first_tactics_are_checked_before_any_later_ones(
+    redis_keys: Env, redis_settings: Callable[..., RedisSettings]
+) -> None:
+    """Two jobs expand their root with 6 tactics each, one after the other: the verifiers
+    take both jobs' first four before the first job's last two."""
+    redis, keys = redis_keys
+    theorem = Theorem.parse("theorem t : True")
+    store = RedisStore(redis, keys, "coordinator")
+    root = Node(0, None, (), "⊢ True", 0.0)
+    for job in ("a", "b"):
+        view = JobView(
+            job_id=job,
+            status="running",
+            spec=JobSpec(statement="theorem t : True"),
+            theorem=theorem,
+            started=0.0,
+            expansions=0,
+            verifier_calls=0,
+            next_node=1,
+            candidates=(),
+            pending=(),
+            verdicts={},
+            consumed=0,
+            seen={},
+            best_open=(root,),
+            open_count=1,
+            version="0/running",
+        )
+        redis.hset(keys.job(job), mapping={"status": "running", "rev": 0})
+        t = Transition(job, next_node=1, expanded=[root])
+        complete(view, t, [[Proposal(-k, f"tac{k}") for k in range(6)]])
+        assert store.commit(view, t)
+    worker = VerifyWorker(redis, keys, redis_settings(keys), ReplVerifier(LeanSettings()), "w")
+    taken = []
+    while batch := worker._take(block_ms=10):
+        taken += [(f["job"], Task.from_fields(f).attempt.tactics[-1]) for *_, f in batch]
+    assert taken[:8] == [(j, f"tac{k}") for j in "ab" for k in range(4)]
+    assert sorted(taken[8:]) == [(j, f"tac{k}") for j in "ab" for k in (4, 5)]
 
 
 def test_finished_jobs_are_swept_after_their_retention(redis_keys: Env) -> None:

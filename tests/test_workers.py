@@ -65,7 +65,7 @@ def held_by(redis: Redis, streams: list[str], group: str, consumer: str) -> list
 
 
 def task_streams(keys: Keys) -> list[str]:
-    return [keys.urgent_tasks, keys.tasks]
+    return list(keys.task_streams)
 
 
 @pytest.mark.lean

@@ -66,6 +66,7 @@ class Step:
     node: int | None
     tactics: tuple[str, ...]
     score: float
+    rank: int = 0  # its place among its node's proposals, best 0 (not stored: see lane)
 
     def data(self) -> dict[str, Any]:
         """What is stored of it (the task id is the key it is stored under, if any)."""

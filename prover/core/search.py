@@ -33,6 +33,19 @@ from prover.core.verdicts import Open, Proved, Verdict, describe
 GOAL_PENALTY = 0.5
 # Longer targets are further from closing: per character of all goals' targets.
 SIZE_PENALTY = 0.002
+# An expansion's best tactics go to the verifiers ahead of every job's later ones, so a
+# job that its first tactics prove ends before other jobs' long tails are checked.
+FIRST_TACTICS = 4
+
+Lane = Literal["urgent", "first", "later"]
+
+
+def lane(step: Step) -> Lane:
+    """Which task stream a step goes to: roots and confirmations (someone waits on them)
+    first of all, then the first ``FIRST_TACTICS`` of each expansion, then the rest."""
+    if step.kind != "step":
+        return "urgent"
+    return "first" if step.rank < FIRST_TACTICS else "later"
 
 
 def state_penalty(state: str) -> float:
@@ -118,12 +131,12 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
     budget = view.budget
     room = budget.max_verifier_calls - view.verifier_calls - len(t.tasks)
     for node, proposed in zip(t.expanded, proposals, strict=True):
-        for p in proposed[: budget.proposals_per_node]:
+        for rank, p in enumerate(proposed[: budget.proposals_per_node]):
             if room <= 0:
                 return
             tactics = (*node.tactics, p.tactic)
             total = path_score(node) + p.score - budget.length_penalty
-            step = Step("", "step", node.id, tactics, total)
+            step = Step("", "step", node.id, tactics, total, rank)
             t.tasks.append((step, Attempt.steps(view.theorem, tactics)))
             room -= 1
 

@@ -156,7 +156,7 @@ class JobQueue:
             s: int(self.redis.scard(self.keys.status_set(s))) for s in JOB_STATUSES
         }
         out["tasks_waiting"] = sum(
-            _waiting(self.redis, stream) for stream in (self.keys.tasks, self.keys.urgent_tasks)
+            _waiting(self.redis, stream) for stream in self.keys.task_streams
         )
         out["jobs_waiting"] = _waiting(self.redis, self.keys.job_queue, COORDINATORS)
         return out

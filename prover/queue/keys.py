@@ -1,11 +1,12 @@
-"""The Redis key scheme, in one place. Every key starts with ``{prefix}:v1:``; a change
+"""The Redis key scheme, in one place. Every key starts with ``{prefix}:v2:``; a change
 of layout bumps the version so old and new workers never read each other's data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-SCHEMA = "v1"
+SCHEMA = "v2"  # v2: a third task stream, ``tasks:later``
 
 # Consumer groups.
 COORDINATORS = "coordinators"
@@ -44,7 +45,8 @@ class Keys:
 
     @property
     def tasks(self) -> str:
-        """Stream of verification tasks, read by the ``verifiers`` group."""
+        """Stream of search steps, each expansion's first tactics (``lane`` "first"),
+        read by the ``verifiers`` group."""
         return f"{self.base}:tasks"
 
     @property
@@ -52,6 +54,20 @@ class Keys:
         """Stream of tasks someone waits on (a job's root and confirmations, synchronous
         checks): verifiers read it before ``tasks``."""
         return f"{self.base}:tasks:urgent"
+
+    @property
+    def later_tasks(self) -> str:
+        """Stream of the other search steps: verifiers read it after ``tasks``."""
+        return f"{self.base}:tasks:later"
+
+    @property
+    def task_streams(self) -> tuple[str, str, str]:
+        """Every task stream, in the order verifiers read them."""
+        return (self.urgent_tasks, self.tasks, self.later_tasks)
+
+    def task_stream(self, lane: Literal["urgent", "first", "later"]) -> str:
+        """The stream of a lane (:func:`prover.core.search.lane`)."""
+        return dict(zip(("urgent", "first", "later"), self.task_streams, strict=True))[lane]
 
     @property
     def feedback(self) -> str:

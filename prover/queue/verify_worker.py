@@ -55,8 +55,9 @@ class VerifyWorker:
         self._recovering = True
         self._groups_ready = False
         self._failure: BaseException | None = None
-        # Urgent first: roots, confirmations and synchronous checks, which someone waits on.
-        self.streams = (keys.urgent_tasks, keys.tasks)
+        # Urgent first (roots, confirmations and synchronous checks, which someone waits
+        # on), then each expansion's first tactics, then the rest.
+        self.streams = keys.task_streams
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is always finished."""
@@ -108,7 +109,8 @@ class VerifyWorker:
 
     def _take(self, block_ms: int) -> list[Entry]:
         """Up to ``max_batch`` tasks: its own unacknowledged ones after a restart, then
-        reclaimed ones, then urgent ones, then any (waiting up to ``block_ms``)."""
+        reclaimed ones, then new ones stream by stream in ``streams`` order, then any
+        (waiting up to ``block_ms``)."""
         if not self._groups_ready:
             for stream in self.streams:
                 ensure_group(self.redis, stream, VERIFIERS)
@@ -127,7 +129,8 @@ class VerifyWorker:
             entries += self._read(every, self.max_batch, block_ms)
             if entries and self.settings.linger_s:
                 time.sleep(self.settings.linger_s)  # let other jobs' tasks join the batch
-                entries += self._read({self.keys.tasks: ">"}, self.max_batch - len(entries))
+                for stream in self.streams[1:]:
+                    entries += self._read({stream: ">"}, self.max_batch - len(entries))
         return entries
 
     def _read(self, starts: dict[str, str], count: int, block_ms: int | None = None) -> list[Entry]:

@@ -15,7 +15,7 @@ from redis.exceptions import WatchError
 
 from prover.core.jobs import FINAL_STATUSES, FinalStatus, parsed
 from prover.core.records import Edge, Node, Step, normalize_state
-from prover.core.search import JobView, Transition, best_first
+from prover.core.search import JobView, Transition, best_first, lane
 from prover.queue.connect import Redis
 from prover.queue.events import emit
 from prover.queue.jobs import JobQueue, set_status
@@ -149,11 +149,11 @@ class _Write:
 
     def _send(self) -> None:
         """Queue the verification tasks (ids from the job's call counter) and note them
-        as pending; roots and confirmations go to the urgent stream."""
+        as pending, each on its lane's stream."""
         pending: dict[str, str] = {}
         for k, (step, attempt) in enumerate(self.t.tasks):
             task = str(self.view.verifier_calls + k)
-            stream = self.keys.tasks if step.kind == "step" else self.keys.urgent_tasks
+            stream = self.keys.task_stream(lane(step))
             self.pipe.xadd(stream, Task(task, self.job_id, attempt).fields())
             pending[task] = json.dumps(step.data(), ensure_ascii=False)
         if pending:
