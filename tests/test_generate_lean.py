@@ -40,7 +40,8 @@ def _proved_by(
 
 
 def test_competition_families_on_leans_own_states(verifier: ReplVerifier) -> None:
-    """A residue split, a bound then an enumeration, and a one-sided product bound: each
+    """A residue split, bounds (from a power, a sum, a product) then an enumeration, and a
+    one-sided product bound: each
     proposed for the state Lean prints, and Lean proves the goal with it."""
     residues = Theorem.parse("theorem r1 (n : Nat) : n * n % 3 = 0 ∨ n * n % 3 = 1")
     assert any(v.startswith("proved") for v in _proved_by(verifier, residues, [], "rcases (by"))
@@ -50,6 +51,16 @@ def test_competition_families_on_leans_own_states(verifier: ReplVerifier) -> Non
     bound_tactic = bound.removeprefix("open: ")
     enumerated = _proved_by(verifier, square, [bound_tactic], "rcases n with")
     assert any(v.startswith("proved") for v in enumerated)
+    for statement, bound_by in (
+        ("theorem r4 (a b : Nat) (h : a + b = 10) : a * b ≤ 25", "have ha : a ≤ 10"),
+        ("theorem r5 (a b : Nat) (h : a * b = 7) (ha : 1 < a) : a = 7", "have ha : a ≤ 7"),
+        ("theorem r6 (a b : Nat) (h : b * a = 6) : a ≠ 4", "have ha : a ≤ 6"),
+    ):
+        (bound,) = _proved_by(verifier, Theorem.parse(statement), [], bound_by)
+        assert bound.startswith("open"), bound
+        after = [bound.removeprefix("open: ")]
+        enumerated = _proved_by(verifier, Theorem.parse(statement), after, "rcases a with")
+        assert any(v.startswith("proved") for v in enumerated)
     product = Theorem.parse("theorem r3 (n : Nat) (h : 3 ≤ n) : 2 * n + 1 < n * n")
     one_sided = _proved_by(verifier, product, [], "have := Nat.mul_le_mul_right")
     assert any(v.startswith("proved") for v in one_sided)

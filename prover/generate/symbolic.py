@@ -192,7 +192,9 @@ def _bounds(
                 continue
             for name in names:
                 yield from _enumerate(name, v, htype)
+                yield from _bound_from_product(name, v, htype)
             yield from _bound_from_power(v, htype)
+            yield from _bound_from_sum(v, htype)
 
 
 def _enumerate(name: str, v: str, htype: str) -> Iterator[tuple[str, float]]:
@@ -223,11 +225,9 @@ def _bound_from_power(v: str, htype: str) -> Iterator[tuple[str, float]]:
     """``v ≤ b`` when ``htype`` bounds a sum with ``v * v`` or ``v ^ k`` in it by a numeral
     (``… = c``, ``… ≤ c``, ``… < c``): no subtraction, so each term is at most ``c``."""
     x = re.escape(v)
-    bounded = re.fullmatch(r"(.+) (?:=|≤|<) (\d+)|(\d+) (?:=|≥|>) (.+)", htype)
-    if bounded is None:
+    side, c = _bounded_side(htype)
+    if side is None:
         return
-    side = bounded.group(1) or bounded.group(4)
-    c = int(bounded.group(2) or bounded.group(3))
     power = re.search(rf"(?<![\w.']){x} \^ (\d+)|(?<![\w.']){x} \* {x}(?![\w'])", side)
     if power is None or "-" in side or "/" in side or "%" in side:
         return
@@ -242,6 +242,39 @@ def _bound_from_power(v: str, htype: str) -> Iterator[tuple[str, float]]:
     )
     proof = f"Nat.le_of_not_lt fun hc => by have := {grow}; omega"
     yield f"have h{v} : {v} ≤ {b} := {proof}", 0.12
+
+
+def _bound_from_sum(v: str, htype: str) -> Iterator[tuple[str, float]]:
+    """``v ≤ c`` when ``htype`` says a sum with ``v`` as a term is ``c`` (or at most ``c``),
+    for a ``c`` small enough to enumerate ``v`` next."""
+    side, c = _bounded_side(htype)
+    if side is None or side == v or c > MAX_ENUMERATION or any(op in side for op in "-/%^*"):
+        return
+    if re.search(rf"(?<![\w.']){re.escape(v)}(?![\w'])", side):
+        yield f"have h{v} : {v} ≤ {c} := by omega", 0.10
+
+
+def _bound_from_product(name: str, v: str, htype: str) -> Iterator[tuple[str, float]]:
+    """``v ≤ c`` from ``name : v * w = c`` (or ``w * v = c``), ``0 < c``, through ``v ∣ c``."""
+    x = re.escape(v)
+    match = re.fullmatch(rf"{x} \* ([\w'.]+) = (\d+)|([\w'.]+) \* {x} = (\d+)", htype)
+    if match is None:
+        return
+    c = int(match.group(2) or match.group(4))
+    if not 0 < c <= MAX_ENUMERATION:
+        return
+    # `v ∣ c` is `∃ k, c = v * k`: the other factor, with the product turned if need be.
+    product = f"{name}.symm" if match.group(1) else f"by rw [← {name}, Nat.mul_comm]"
+    other = match.group(1) or match.group(3)
+    yield f"have h{v} : {v} ≤ {c} := Nat.le_of_dvd (by decide) ⟨{other}, {product}⟩", 0.10
+
+
+def _bounded_side(htype: str) -> tuple[str | None, int]:
+    """The sum and the numeral of ``sum = c``, ``sum ≤ c``, ``sum < c`` (either way round)."""
+    bounded = re.fullmatch(r"(.+) (?:=|≤|<) (\d+)|(\d+) (?:=|≥|>) (.+)", htype)
+    if bounded is None:
+        return None, 0
+    return bounded.group(1) or bounded.group(4), int(bounded.group(2) or bounded.group(3))
 
 
 def _root(c: int, k: int) -> int:
