@@ -87,8 +87,11 @@ def test_a_squared_variable_is_bounded_then_enumerated() -> None:
     assert any(t.startswith("have hn : n ≤ 3 := ") and "Nat.pow_le_pow_left" in t for t in cubes)
     assert "have ha : a ≤ 10 := by omega" in _tactics("a b : Nat\nh : a + b = 10\n⊢ a * b ≤ 25")
     assert not any(t.startswith("have") for t in _tactics("a b : Nat\nh : a + b = 99\n⊢ a ≤ b"))
-    assert not any(t.startswith("have") for t in _tactics("a b : Nat\nh : a - b = 9\n⊢ a ≤ b"))
-    product = "have ha : a ≤ 7 := Nat.le_of_dvd (by decide) ⟨b, h.symm⟩"
+    for hypothesis in ("a - b = 9", "a + b = 9 ∧ b = 1", "min a b + 1 = 5", "↑a + b = 5"):
+        assert not any(
+            t.startswith("have") for t in _tactics(f"a b : Nat\nh : {hypothesis}\n⊢ a ≤ b")
+        )
+    product = "have ha : a ≤ 7 := Nat.le_of_dvd (by decide) (h ▸ Nat.dvd_mul_right a b)"
     assert product in _tactics("a b : Nat\nh : a * b = 7\n⊢ a = 7")
     cases = _tactics("n : Nat\nhn : n ≤ 2\nh : n * n = 4\n⊢ n = 2")
     assert "rcases n with _ | _ | _ | n <;> first | omega | simp_all | decide" in cases

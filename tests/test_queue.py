@@ -32,7 +32,7 @@ Env = tuple[Redis, Keys]
 
 def test_every_key_carries_the_prefix_and_the_schema_version() -> None:
     keys = Keys("p")
-    names = [keys.job_queue, keys.job_index, keys.tasks, keys.feedback, keys.workers]
+    names = [keys.job_queue, keys.job_index, *keys.task_streams, keys.feedback, keys.workers]
     names += [keys.channel, *keys.job_keys("j")]
     assert all(n.startswith(f"p:{SCHEMA}:") for n in names)
     assert len(set(names)) == len(names)

@@ -60,3 +60,20 @@ def test_a_job_the_search_cannot_read_ends_as_an_error(redis_keys: tuple[Redis, 
     assert status == "error" and "cannot be searched" in reason
     good_info = queue.get(good)
     assert good_info is not None and good_info.status == "running"
+
+
+def test_the_tactics_that_crashed_lean_are_kept_with_the_job(
+    redis_keys: tuple[Redis, Keys],
+) -> None:
+    redis, keys = redis_keys
+    queue, store = JobQueue(redis, keys), RedisStore(redis, keys, "search-test")
+    job_id = queue.submit(SPEC)
+    view = store.view(job_id)
+    assert view is not None and store.commit(view, decide(view, time.time()))
+    view = store.view(job_id)
+    assert view is not None and view.crashed == frozenset()
+    step = decide(view, time.time())
+    step.crashed.add("omega")
+    assert store.commit(view, step)
+    view = store.view(job_id)
+    assert view is not None and view.crashed == {"omega"}

@@ -9,7 +9,7 @@ from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Proposal
 from prover.core.search import decide, state_penalty
 from prover.core.theorem import Attempt
-from prover.core.verdicts import Failed, Goal, Open, Proved, Verdict
+from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Verdict
 from prover.generate.base import Generator
 from prover.generate.select import Generators, JobGenerators
 from prover.search.advance import advance_jobs
@@ -105,6 +105,23 @@ def test_a_prefix_whose_whole_proof_fails_is_never_reported_proved() -> None:
     run(store, ["j"], Tactics({"A": ["a"]}), script)
     assert j.status == "failed" and "proof" not in j.fields
     assert [e.status for e in j.edges if e.kind == "confirm"] == ["failed"]
+
+
+def test_a_tactic_that_crashed_lean_is_not_sent_again_in_the_job() -> None:
+    """``boom`` takes the process down at A; on B, A's child, only ``c`` is sent."""
+    store = MemoryStore()
+    j = job(store, nodes_in_flight=1)
+    steps: dict[tuple[str, ...], Verdict] = {
+        (): state("A"),
+        ("boom",): Crashed("the Lean process exited (1) while checking"),
+        ("a",): state("B"),
+        ("a", "c"): Proved(),
+    }
+    script = Script(steps)
+    run(store, ["j"], Tactics({"A": ["boom", "a"], "B": ["boom", "c"]}), script)
+    assert j.status == "proved"
+    assert [a.tactics for a in script.checked if a.prefix] == [(), ("boom",), ("a",), ("a", "c")]
+    assert j.crashed == {"boom"}
 
 
 def test_identical_states_are_one_node_and_the_edge_says_merged() -> None:

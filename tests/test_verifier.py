@@ -221,11 +221,15 @@ def test_bad_import_fails_with_leans_message(verifier: ReplVerifier) -> None:
 
 
 def test_memory_watchdog_recycles_the_process(settings_for: Callable[[str], LeanSettings]) -> None:
-    """A process above the resident-memory bound is killed; the attempt is `crashed`."""
+    """A process above the resident-memory bound is killed; the attempt is `crashed`. A
+    whole proof is tried again on another process, a search step is not."""
     limits = {"max_rss_mb": 256, "processes": 1, "spares": 0}
     settings = settings_for("wasm").model_copy(update=limits)
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
     with ReplVerifier(settings) as verifier:
+        (step,) = verifier.check([Attempt.steps(quick, ["simp"])])
+        assert step.status == "crashed" and verifier.pool.started == 1, step
         (verdict,) = verifier.check([Attempt.whole(quick, "by simp")])
+        assert verifier.pool.started == 3
     assert verdict.status == "crashed", verdict
     assert "over the limit of 256 MB" in verdict.reason  # type: ignore[union-attr]

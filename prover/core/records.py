@@ -53,6 +53,7 @@ class Proposal:
 
 
 StepKind = Literal["root", "step", "confirm"]
+Priority = Literal["urgent", "first", "later"]  # a task's stream, read in this order
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Step:
     node: int | None
     tactics: tuple[str, ...]
     score: float
-    rank: int = 0  # its place among its node's proposals, best 0 (not stored: see lane)
+    rank: int = 0  # its place among its node's proposals, best 0 (not stored: see priority)
 
     def data(self) -> dict[str, Any]:
         """What is stored of it (the task id is the key it is stored under, if any)."""

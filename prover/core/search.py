@@ -24,9 +24,9 @@ from typing import Literal, Protocol
 
 from prover.core.goals import parse_goals
 from prover.core.jobs import Budget, FinalStatus, JobSpec
-from prover.core.records import Edge, Node, Proposal, Step, normalize_state
+from prover.core.records import Edge, Node, Priority, Proposal, Step, normalize_state
 from prover.core.theorem import Attempt, Theorem
-from prover.core.verdicts import Open, Proved, Verdict, describe
+from prover.core.verdicts import Crashed, Open, Proved, Verdict, describe
 
 # Each goal beyond the first needs at least one more step: about one step's cost at the
 # symbolic proposer's usual scores (a tactic of prior 0.3-0.6).
@@ -37,10 +37,8 @@ SIZE_PENALTY = 0.002
 # job that its first tactics prove ends before other jobs' long tails are checked.
 FIRST_TACTICS = 4
 
-Lane = Literal["urgent", "first", "later"]
 
-
-def lane(step: Step) -> Lane:
+def priority(step: Step) -> Priority:
     """Which task stream a step goes to: roots and confirmations (someone waits on them)
     first of all, then the first ``FIRST_TACTICS`` of each expansion, then the rest."""
     if step.kind != "step":
@@ -81,6 +79,7 @@ class JobView:
     best_open: tuple[Node, ...]  # stored open nodes, best first (at most nodes_in_flight)
     open_count: int  # stored open nodes in all
     version: str = ""  # the store's token for "nothing changed since this view"
+    crashed: frozenset[str] = frozenset()  # tactics whose check took a Lean process down
 
     @property
     def budget(self) -> Budget:
@@ -101,6 +100,7 @@ class Transition:
     edges: list[Edge] = field(default_factory=list)
     expanded: list[Node] = field(default_factory=list)
     candidates: list[Step] = field(default_factory=list)
+    crashed: set[str] = field(default_factory=set)  # the view's, and this step's
     next_node: int = 0
     done: list[str] = field(default_factory=list)  # task ids whose verdicts were used
     consumed: int = 0
@@ -131,7 +131,10 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
     budget = view.budget
     room = budget.max_verifier_calls - view.verifier_calls - len(t.tasks)
     for node, proposed in zip(t.expanded, proposals, strict=True):
-        for rank, p in enumerate(proposed[: budget.proposals_per_node]):
+        # A tactic that took a Lean process down in this job is likely to again, on its
+        # other states, and each crash costs a process's start: tens of seconds of a core.
+        tried = [p for p in proposed if p.tactic not in t.crashed]
+        for rank, p in enumerate(tried[: budget.proposals_per_node]):
             if room <= 0:
                 return
             tactics = (*node.tactics, p.tactic)
@@ -144,7 +147,12 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
 class _Decision:
     def __init__(self, view: JobView) -> None:
         self.view, self.budget = view, view.budget
-        self.t = Transition(view.job_id, next_node=view.next_node, candidates=list(view.candidates))
+        self.t = Transition(
+            view.job_id,
+            next_node=view.next_node,
+            candidates=list(view.candidates),
+            crashed=set(view.crashed),
+        )
         self.known = dict(view.seen)  # normalized state -> node id, this step's nodes included
 
     def run(self, now: float) -> Transition:
@@ -177,6 +185,8 @@ class _Decision:
             edge.child, edge.merged = self._add_node(step, verdict)
         elif isinstance(verdict, Proved):
             self.t.candidates.append(step)
+        elif isinstance(verdict, Crashed):
+            self.t.crashed.add(step.tactics[-1])
         self.t.edges.append(edge)
 
     def _add_node(self, step: Step, verdict: Open) -> tuple[int, bool]:

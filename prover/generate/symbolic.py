@@ -43,6 +43,7 @@ _INDUCTIVE_TYPE = re.compile(r"^(Nat|ℕ|List\b.*|Bool|Option\b.*)$")
 _SPLITTABLE_HYP = re.compile(r"^(.*\s)?(∧|∨|↔)(\s.*)?$|^∃")
 _FORALL = re.compile(r"^∀\s*\(?([^,:()]+?)\s*(:[^,]*)?\)?\s*,")
 _WORD = re.compile(r"[\w'.]+")
+_ATOM = re.compile(r"[^\W\d][\w'.]*|\d+")  # a variable or a numeral
 _MODULUS = re.compile(r"(?:%\s*|(?<![\w.'])(?=\d+\s*∣))(\d+)")
 
 
@@ -191,6 +192,8 @@ def _bounds(
             if numbers[v] != "Nat":
                 continue
             for name in names:
+                if "✝" in name:
+                    continue  # an inaccessible name cannot be cited
                 yield from _enumerate(name, v, htype)
                 yield from _bound_from_product(name, v, htype)
             yield from _bound_from_power(v, htype)
@@ -248,9 +251,10 @@ def _bound_from_sum(v: str, htype: str) -> Iterator[tuple[str, float]]:
     """``v ≤ c`` when ``htype`` says a sum with ``v`` as a term is ``c`` (or at most ``c``),
     for a ``c`` small enough to enumerate ``v`` next."""
     side, c = _bounded_side(htype)
-    if side is None or side == v or c > MAX_ENUMERATION or any(op in side for op in "-/%^*"):
+    if side is None or side == v or c > MAX_ENUMERATION:
         return
-    if re.search(rf"(?<![\w.']){re.escape(v)}(?![\w'])", side):
+    terms = side.split(" + ")
+    if v in terms and all(_ATOM.fullmatch(t) for t in terms):
         yield f"have h{v} : {v} ≤ {c} := by omega", 0.10
 
 
@@ -263,14 +267,17 @@ def _bound_from_product(name: str, v: str, htype: str) -> Iterator[tuple[str, fl
     c = int(match.group(2) or match.group(4))
     if not 0 < c <= MAX_ENUMERATION:
         return
-    # `v ∣ c` is `∃ k, c = v * k`: the other factor, with the product turned if need be.
-    product = f"{name}.symm" if match.group(1) else f"by rw [← {name}, Nat.mul_comm]"
+    factor = "Nat.dvd_mul_right" if match.group(1) else "Nat.dvd_mul_left"
     other = match.group(1) or match.group(3)
-    yield f"have h{v} : {v} ≤ {c} := Nat.le_of_dvd (by decide) ⟨{other}, {product}⟩", 0.10
+    divides = f"{name} ▸ {factor} {v} {other}"  # `v ∣ v * w` (or `w * v`), the product as `c`
+    yield f"have h{v} : {v} ≤ {c} := Nat.le_of_dvd (by decide) ({divides})", 0.10
 
 
 def _bounded_side(htype: str) -> tuple[str | None, int]:
-    """The sum and the numeral of ``sum = c``, ``sum ≤ c``, ``sum < c`` (either way round)."""
+    """The sum and the numeral of ``sum = c``, ``sum ≤ c``, ``sum < c`` (either way round);
+    none for a statement with a connective or a cast, whose sum is not what is bounded."""
+    if any(symbol in htype for symbol in "∧∨→↔¬↑"):
+        return None, 0
     bounded = re.fullmatch(r"(.+) (?:=|≤|<) (\d+)|(\d+) (?:=|≥|>) (.+)", htype)
     if bounded is None:
         return None, 0

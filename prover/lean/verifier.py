@@ -57,7 +57,9 @@ class ReplVerifier:
             return rejected
         self.checks += 1
         crash = ""
-        for _ in range(2):  # a crash is retried once, on another process
+        # A whole proof's crash is retried once, on another process (it may be the
+        # process's, not the proof's); a search step's is not: it costs a REPL each time.
+        for _ in range(1 if attempt.prefix else 2):
             try:
                 return self._attempt(attempt)
             except ImportsFailed as err:

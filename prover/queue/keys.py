@@ -4,7 +4,8 @@ of layout bumps the version so old and new workers never read each other's data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+
+from prover.core.records import Priority
 
 SCHEMA = "v2"  # v2: a third task stream, ``tasks:later``
 
@@ -45,7 +46,7 @@ class Keys:
 
     @property
     def tasks(self) -> str:
-        """Stream of search steps, each expansion's first tactics (``lane`` "first"),
+        """Stream of search steps, each expansion's first tactics (priority ``first``),
         read by the ``verifiers`` group."""
         return f"{self.base}:tasks"
 
@@ -65,9 +66,9 @@ class Keys:
         """Every task stream, in the order verifiers read them."""
         return (self.urgent_tasks, self.tasks, self.later_tasks)
 
-    def task_stream(self, lane: Literal["urgent", "first", "later"]) -> str:
-        """The stream of a lane (:func:`prover.core.search.lane`)."""
-        return dict(zip(("urgent", "first", "later"), self.task_streams, strict=True))[lane]
+    def task_stream(self, priority: Priority) -> str:
+        """The stream of a priority (:func:`prover.core.search.priority`)."""
+        return dict(zip(("urgent", "first", "later"), self.task_streams, strict=True))[priority]
 
     @property
     def feedback(self) -> str:

@@ -1,5 +1,6 @@
-"""Verifier workers: take verification tasks of any job from the stream, check them with a
-pool of Lean REPL processes, and hand the verdicts back to each job.
+"""Verifier workers: take verification tasks of any job from the task streams (urgent,
+then each expansion's first tactics, then the rest), check them with a pool of Lean REPL
+processes, and hand the verdicts back to each job.
 
 Tasks are read through the ``verifiers`` consumer group. A worker keeps refreshing its
 claim on the tasks in hand while Lean runs; tasks of a worker that died stop being
@@ -122,16 +123,26 @@ class VerifyWorker:
                 entries += self._read({stream: "0"}, self.max_batch - len(entries))
         for stream in self.streams:
             entries += self._reclaim(stream, self.max_batch - len(entries))
-        for stream in self.streams:
-            entries += self._read({stream: ">"}, self.max_batch - len(entries))
-        if not entries:
-            every = {stream: ">" for stream in self.streams}
-            entries += self._read(every, self.max_batch, block_ms)
+        entries += self._in_order(self.max_batch - len(entries))
+        if not entries and self._wait(block_ms):
+            entries += self._in_order(self.max_batch)
             if entries and self.settings.linger_s:
                 time.sleep(self.settings.linger_s)  # let other jobs' tasks join the batch
-                for stream in self.streams[1:]:
-                    entries += self._read({stream: ">"}, self.max_batch - len(entries))
+                entries += self._in_order(self.max_batch - len(entries))
         return entries
+
+    def _in_order(self, count: int) -> list[Entry]:
+        """Up to ``count`` new tasks, stream by stream in priority order."""
+        entries: list[Entry] = []
+        for stream in self.streams:
+            entries += self._read({stream: ">"}, count - len(entries))
+        return entries
+
+    def _wait(self, block_ms: int) -> bool:
+        """Wait up to ``block_ms`` for a new task on any stream, taking none. (A group read
+        blocked on several streams takes up to its count from each, whatever their order.)"""
+        reply = self.redis.xread({stream: "$" for stream in self.streams}, count=1, block=block_ms)
+        return bool(reply)
 
     def _read(self, starts: dict[str, str], count: int, block_ms: int | None = None) -> list[Entry]:
         if count <= 0:

@@ -29,6 +29,7 @@ class MemoryJob:
     next_node: int = 0
     rev: int = 0
     candidates: list[Step] = field(default_factory=list)
+    crashed: set[str] = field(default_factory=set)
     pending: dict[str, Step] = field(default_factory=dict)
     results: list[tuple[str, Verdict]] = field(default_factory=list)
     nodes: dict[int, Node] = field(default_factory=dict)
@@ -85,6 +86,7 @@ class MemoryStore:
             best_open=tuple(best[: job.spec.budget.nodes_in_flight]),
             open_count=len(job.open),
             version=str(job.rev),
+            crashed=frozenset(job.crashed),
         )
         seen = {k: job.seen[k] for k in view.reached() if k in job.seen}
         return replace(view, seen=seen)
@@ -122,6 +124,7 @@ class MemoryStore:
         job.events += [("expanded", {"node": n.id}) for n in t.expanded]
         if not t.start:
             job.candidates, job.next_node = list(t.candidates), t.next_node
+            job.crashed = set(t.crashed)
         if t.final is not None:
             self._finish(view.job_id, job, *t.final)
         else:

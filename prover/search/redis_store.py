@@ -15,7 +15,7 @@ from redis.exceptions import WatchError
 
 from prover.core.jobs import FINAL_STATUSES, FinalStatus, parsed
 from prover.core.records import Edge, Node, Step, normalize_state
-from prover.core.search import JobView, Transition, best_first, lane
+from prover.core.search import JobView, Transition, best_first, priority
 from prover.queue.connect import Redis
 from prover.queue.events import emit
 from prover.queue.jobs import JobQueue, set_status
@@ -59,6 +59,7 @@ class RedisStore:
             best_open=(),
             open_count=int(open_count),
             version=f"{job.get('rev', '0')}/{job['status']}",
+            crashed=frozenset(json.loads(job.get("crashed") or "[]")),
         )
         # The sorted set orders equal scores by member text ("10" before "9"): re-rank.
         ranked = sorted((score, int(member)) for member, score in best_ids)
@@ -124,7 +125,9 @@ class _Write:
                 emit(pipe, keys, job_id, "expanded", {"node": node.id})
         if not t.start:
             queued = json.dumps([c.data() for c in t.candidates], ensure_ascii=False)
-            pipe.hset(self.key, mapping={"next_node": t.next_node, "candidates": queued})
+            crashed = json.dumps(sorted(t.crashed), ensure_ascii=False)
+            fields = {"next_node": t.next_node, "candidates": queued, "crashed": crashed}
+            pipe.hset(self.key, mapping=fields)
             pipe.hincrby(self.key, "merged", t.merged)
         if t.final is not None:
             self._finish(*t.final)
@@ -149,11 +152,11 @@ class _Write:
 
     def _send(self) -> None:
         """Queue the verification tasks (ids from the job's call counter) and note them
-        as pending, each on its lane's stream."""
+        as pending, each on its priority's stream."""
         pending: dict[str, str] = {}
         for k, (step, attempt) in enumerate(self.t.tasks):
             task = str(self.view.verifier_calls + k)
-            stream = self.keys.task_stream(lane(step))
+            stream = self.keys.task_stream(priority(step))
             self.pipe.xadd(stream, Task(task, self.job_id, attempt).fields())
             pending[task] = json.dumps(step.data(), ensure_ascii=False)
         if pending:
