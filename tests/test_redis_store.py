@@ -66,14 +66,14 @@ def test_the_tactics_that_crashed_lean_are_kept_with_the_job(
     redis_keys: tuple[Redis, Keys],
 ) -> None:
     redis, keys = redis_keys
-    queue, store = JobQueue(redis, keys), RedisStore(redis, keys, "search-test")
-    job_id = queue.submit(SPEC)
-    view = store.view(job_id)
-    assert view is not None and store.commit(view, decide(view, time.time()))
-    view = store.view(job_id)
-    assert view is not None and view.crashed == frozenset()
-    step = decide(view, time.time())
-    step.crashed.add("omega")
-    assert store.commit(view, step)
+    store = RedisStore(redis, keys, "search-test")
+    job_id = JobQueue(redis, keys).submit(SPEC)
+    for _ in range(2):  # its start, then a step where a tactic crashed
+        view = store.view(job_id)
+        assert view is not None and view.crashed == frozenset()
+        step = decide(view, time.time())
+        if view.status == "running":
+            step.crashed.add("omega")
+        assert store.commit(view, step)
     view = store.view(job_id)
     assert view is not None and view.crashed == {"omega"}
