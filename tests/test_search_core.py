@@ -113,7 +113,7 @@ def test_a_tactic_that_crashed_lean_is_not_sent_again_in_the_job() -> None:
     j = job(store, nodes_in_flight=1)
     steps: dict[tuple[str, ...], Verdict] = {
         (): state("A"),
-        ("boom",): Crashed("the Lean process exited (1) while checking"),
+        ("boom",): Crashed("the Lean process exited (1) while checking", took_down=True),
         ("a",): state("B"),
         ("a", "c"): Proved(),
     }

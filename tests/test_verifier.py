@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from prover.core.theorem import Attempt, Theorem
-from prover.core.verdicts import Failed, Open, Proved, Verdict
+from prover.core.verdicts import Crashed, Failed, Open, Proved, Verdict
+from prover.lean.pool import NO_IMPORTS
 from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
 
@@ -221,15 +223,29 @@ def test_bad_import_fails_with_leans_message(verifier: ReplVerifier) -> None:
 
 
 def test_memory_watchdog_recycles_the_process(settings_for: Callable[[str], LeanSettings]) -> None:
-    """A process above the resident-memory bound is killed; the attempt is `crashed`. A
-    whole proof is tried again on another process, a search step is not."""
+    """A process above the resident-memory bound is killed; the attempt is `crashed`."""
     limits = {"max_rss_mb": 256, "processes": 1, "spares": 0}
     settings = settings_for("wasm").model_copy(update=limits)
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
     with ReplVerifier(settings) as verifier:
-        (step,) = verifier.check([Attempt.steps(quick, ["simp"])])
-        assert step.status == "crashed" and verifier.pool.started == 1, step
         (verdict,) = verifier.check([Attempt.whole(quick, "by simp")])
-        assert verifier.pool.started == 3
     assert verdict.status == "crashed", verdict
     assert "over the limit of 256 MB" in verdict.reason  # type: ignore[union-attr]
+
+
+def test_a_step_that_takes_its_process_down_is_not_tried_again(
+    settings_for: Callable[[str], LeanSettings],
+) -> None:
+    """The Lean process dies while a search step runs (killed from outside, as by the OOM
+    killer): `crashed`, marked as the step's doing, and no second process is spent on it."""
+    settings = settings_for("wasm").model_copy(update={"processes": 1, "spares": 0})
+    theorem = Theorem.parse("theorem slow : True")
+    with ReplVerifier(settings) as verifier:
+        verifier.prewarm()
+        (repl,) = verifier.pool._idle[NO_IMPORTS]  # the one process
+        threading.Timer(3.0, repl.kill).start()
+        (step,) = verifier.check([Attempt.steps(theorem, ["sleep 60000"])])
+        assert verifier.pool.started == 1
+        (whole,) = verifier.check([Attempt.whole(theorem, "by trivial")])
+    assert isinstance(step, Crashed) and step.took_down, step
+    assert whole.status == "proved" and verifier.pool.started == 2

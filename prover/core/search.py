@@ -79,7 +79,7 @@ class JobView:
     best_open: tuple[Node, ...]  # stored open nodes, best first (at most nodes_in_flight)
     open_count: int  # stored open nodes in all
     version: str = ""  # the store's token for "nothing changed since this view"
-    crashed: frozenset[str] = frozenset()  # tactics whose check took a Lean process down
+    crashed: frozenset[str] = frozenset()  # tactics whose check took its Lean process down
 
     @property
     def budget(self) -> Budget:
@@ -185,7 +185,7 @@ class _Decision:
             edge.child, edge.merged = self._add_node(step, verdict)
         elif isinstance(verdict, Proved):
             self.t.candidates.append(step)
-        elif isinstance(verdict, Crashed):
+        elif isinstance(verdict, Crashed) and verdict.took_down:
             self.t.crashed.add(step.tactics[-1])
         self.t.edges.append(edge)
 

@@ -74,6 +74,7 @@ class Timeout:
 class Crashed:
     reason: str
     time_s: float = 0.0
+    took_down: bool = False  # the check itself took its Lean process (or worker) down
     status: Status = field(default="crashed", init=False)
 
 

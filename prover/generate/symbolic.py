@@ -186,7 +186,8 @@ def _bounds(
     hyps: list[tuple[list[str], str]], numbers: dict[str, str]
 ) -> Iterator[tuple[str, float]]:
     """Bound a variable a hypothesis squares or powers (``x * x``, ``x ^ k`` next to a
-    numeral), and enumerate a variable bounded by a small numeral."""
+    numeral), or sums or multiplies to a small numeral, and enumerate a variable bounded
+    by a small numeral."""
     for names, htype in hyps:
         for v in numbers:
             if numbers[v] != "Nat":

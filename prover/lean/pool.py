@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from prover.lean.process import LeanBackend
-from prover.lean.repl import ImportsFailed, Repl, ReplCrashed, ReplTimeout
+from prover.lean.repl import ImportsFailed, Repl, ReplCrashed, ReplTimeout, ReplUnavailable
 from prover.settings import LeanSettings
 
 Imports = tuple[str, ...]
@@ -146,12 +146,12 @@ class ReplPool:
             repl.open(self.settings.startup_timeout_s, self.settings.max_rss_mb)
         except ReplTimeout:
             limit = self.settings.startup_timeout_s
-            raise ReplCrashed(f"the Lean REPL did not start within {limit:.0f} s") from None
+            raise ReplUnavailable(f"the Lean REPL did not start within {limit:.0f} s") from None
         except ReplCrashed as err:
             repl.kill()
             if repl.lean_errors:  # Lean said why: an import that does not exist, say
                 self._fail(imports, f"imports: {repl.lean_errors[0]}")
-            raise err from None
+            raise ReplUnavailable(str(err)) from None
         with self._lock:
             self._spare_imports = imports
         return repl

@@ -36,6 +36,11 @@ class ReplCrashed(Exception):
     """The process died, broke the protocol or went over its memory bound."""
 
 
+class ReplUnavailable(ReplCrashed):
+    """No process to check with: it did not start, or had died before the request was
+    sent. Not the attempt's doing."""
+
+
 class ReplTimeout(Exception):
     """No answer before the deadline; the process has been killed."""
 
@@ -98,7 +103,7 @@ class Repl:
         """Send the nonce; wait until the imports are loaded and Lean is warm."""
         answer = self._exchange({"nonce": self.nonce}, 0, timeout_s, max_rss_mb)
         if not answer.get("ready"):
-            raise ReplCrashed("the REPL did not start")
+            raise ReplUnavailable("the REPL did not start")
         self.opened = True
 
     def check(
@@ -195,7 +200,7 @@ class Repl:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
         except OSError:
-            raise ReplCrashed(self._died("before the request was sent")) from None
+            raise ReplUnavailable(self._died("before the request was sent")) from None
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()

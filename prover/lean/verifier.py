@@ -12,7 +12,14 @@ from prover.core.verdicts import Crashed, Failed, Timeout, Verdict
 from prover.lean.judge import judge, judge_steps
 from prover.lean.pool import NO_IMPORTS, ReplPool
 from prover.lean.process import make_backend
-from prover.lean.repl import Answer, ImportsFailed, Repl, ReplCrashed, ReplTimeout
+from prover.lean.repl import (
+    Answer,
+    ImportsFailed,
+    Repl,
+    ReplCrashed,
+    ReplTimeout,
+    ReplUnavailable,
+)
 from prover.settings import LeanSettings
 
 _VARIABLE = re.compile(r"(^|\n)\s*variable\b")
@@ -57,17 +64,21 @@ class ReplVerifier:
             return rejected
         self.checks += 1
         crash = ""
-        # A whole proof's crash is retried once, on another process (it may be the
-        # process's, not the proof's); a search step's is not: it costs a REPL each time.
-        for _ in range(1 if attempt.prefix else 2):
+        for _ in range(2):  # a crash is tried again once, on another process
             try:
                 return self._attempt(attempt)
             except ImportsFailed as err:
                 return Failed(message=str(err))
             except ReplTimeout:
                 return Timeout(limit_s=self.settings.attempt_timeout_s)
+            except ReplUnavailable as err:
+                crash = str(err)  # no process checked it
             except ReplCrashed as err:
                 crash = str(err)
+                if attempt.prefix and attempt.tactics:
+                    # A search step's tactic took the process down: another try would
+                    # cost another process (imports loaded again), and the search moves on.
+                    return Crashed(reason=crash, took_down=True)
         return Crashed(reason=crash)
 
     def _attempt(self, attempt: Attempt) -> Verdict:

@@ -174,7 +174,7 @@ class VerifyWorker:
             deliveries = self._deliveries(held)
             if deliveries > self.settings.max_deliveries:
                 reason = f"the task was handed to {deliveries} verifier workers and none finished"
-                given.append((held, task, Crashed(reason=reason)))
+                given.append((held, task, Crashed(reason=reason, took_down=True)))
             else:
                 tasks.append((held, task))
         with self._holding([held for held, _ in tasks]):

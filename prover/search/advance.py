@@ -90,7 +90,8 @@ def _propose(items: Group) -> None:
     """Proposals for the nodes of jobs whose generators share one model."""
     if not items:
         return
-    n = max(v.budget.proposals_per_node for _, v, _ in items)
+    # As many more as the job has tactics it will not send again (they crashed Lean).
+    n = max(v.budget.proposals_per_node + len(v.crashed) for _, v, _ in items)
     parts = [(g, [node.state for node in t.expanded]) for g, _, t in items]
     try:
         proposals = propose_shared(parts, n)

@@ -125,8 +125,9 @@ class _Write:
                 emit(pipe, keys, job_id, "expanded", {"node": node.id})
         if not t.start:
             queued = json.dumps([c.data() for c in t.candidates], ensure_ascii=False)
-            crashed = json.dumps(sorted(t.crashed), ensure_ascii=False)
-            fields = {"next_node": t.next_node, "candidates": queued, "crashed": crashed}
+            fields = {"next_node": t.next_node, "candidates": queued}
+            if t.crashed != self.view.crashed:
+                fields["crashed"] = json.dumps(sorted(t.crashed), ensure_ascii=False)
             pipe.hset(self.key, mapping=fields)
             pipe.hincrby(self.key, "merged", t.merged)
         if t.final is not None:
