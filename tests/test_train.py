@@ -160,10 +160,10 @@ def test_the_loop_search_export_train_propose(settings_for: Any, tmp_path: Path)
         feedback=FeedbackSettings(dir=tmp_path / "feedback"),
     )
     run = run_locally(specs, settings)
-    # A proved job's tasks still queued are dropped, so a job records a few verdicts more
-    # than its proof, not all sixteen proposals.
+    # A proved job's tasks still queued are dropped, and each expansion's first four go
+    # first, so a job records about its first four verdicts, not all sixteen proposals.
     assert sum(j.status == "proved" for j in run.jobs) >= 8
-    assert run.feedback_records >= 5 * len(LOOP)
+    assert run.feedback_records >= 4 * len(LOOP)
 
     manifest = export(
         DirectorySource(tmp_path / "feedback"),
