@@ -44,7 +44,7 @@ COUNT_NODES = """
 window.__nodeCounts = [];
 new MutationObserver(() => {
   const tree = document.getElementById("tree");
-  if (tree) window.__nodeCounts.push(tree.querySelectorAll(".node.state").length);
+  if (tree) window.__nodeCounts.push(tree.querySelectorAll(".node").length);
 }).observe(document, {childList: true, subtree: true});
 """
 
