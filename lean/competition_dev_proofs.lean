@@ -149,3 +149,39 @@ theorem dev_mod_sum_pow (n : Nat) : (3 ^ n + 1) % 2 = 0 := by
   induction n with
   | zero => decide
   | succ k ih => rw [Nat.pow_succ]; omega
+theorem dev_pow_period_11 (n : Nat) (h : 11 ∣ 3 ^ n - 1) : 5 ∣ n := by
+  have hc : ∀ k : Nat, (k % 5 = 0 → 3 ^ k % 11 = 1) ∧ (k % 5 = 1 → 3 ^ k % 11 = 3) ∧
+      (k % 5 = 2 → 3 ^ k % 11 = 9) ∧ (k % 5 = 3 → 3 ^ k % 11 = 5) ∧
+      (k % 5 = 4 → 3 ^ k % 11 = 4) := by
+    intro k
+    induction k with
+    | zero => decide
+    | succ k ih => rw [Nat.pow_succ]; omega
+  have := hc n
+  generalize 3 ^ n = t at *
+  omega
+theorem dev_pow_cycle_13 (n : Nat) (h : n % 3 = 0) : 13 ∣ 3 ^ n - 1 := by
+  have hc : ∀ k : Nat, k % 3 = 0 → 3 ^ k % 13 = 1 := by
+    intro k hk
+    rw [← Nat.div_add_mod k 3, hk, Nat.add_zero, Nat.pow_mul]
+    simp [Nat.pow_mod]
+  have := hc n h
+  generalize 3 ^ n = t at *
+  omega
+theorem dev_pow_not_dvd (n : Nat) : ¬5 ∣ 4 ^ n + 2 := by
+  have hc : ∀ k : Nat, 4 ^ k % 5 = 1 ∨ 4 ^ k % 5 = 4 := by
+    intro k
+    induction k with
+    | zero => decide
+    | succ k ih => rw [Nat.pow_succ]; omega
+  have := hc n
+  generalize 4 ^ n = t at *
+  omega
+theorem dev_known_residues (a b : Nat) (ha : a % 11 = 3) (hb : b % 11 = 5) :
+    (a * b + a ^ 2) % 11 = 2 := by
+  rw [Nat.add_mod, Nat.mul_mod, Nat.pow_mod, ha, hb]
+theorem dev_two_digit_square (a b : Nat) (h₀ : 1 ≤ a ∧ a ≤ 9 ∧ b ≤ 9)
+    (h : (10 * a + b) ^ 2 = 2809) : a = 5 := by
+  obtain ⟨h1, h2, h3⟩ := h₀
+  rcases a with _ | _ | _ | _ | _ | _ | _ | _ | _ | _ | a <;>
+    rcases b with _ | _ | _ | _ | _ | _ | _ | _ | _ | _ | b <;> omega

@@ -111,3 +111,38 @@ def test_products_are_compared_with_mul_le_mul() -> None:
 def test_induction_generalizes_the_other_variables() -> None:
     tactics = _tactics("n m : Nat\nh : m ≤ n\n⊢ m + n ≤ 2 * n")
     assert "induction n generalizing m" in tactics
+
+
+def test_a_power_of_a_numeral_is_followed_through_its_cycle() -> None:
+    tactics = _tactics("n : Nat\nh : 7 ∣ 2 ^ n - 1\n⊢ 3 ∣ n")
+    claim = (
+        "(k % 3 = 0 → 2 ^ k % 7 = 1) ∧ (k % 3 = 1 → 2 ^ k % 7 = 2) ∧ (k % 3 = 2 → 2 ^ k % 7 = 4)"
+    )
+    assert any(t.startswith(f"have hc := (show ∀ k : Nat, {claim} by") for t in tactics)
+    ones = _tactics("n : Nat\n⊢ 9 ∣ 10 ^ n - 1")
+    assert any(
+        "10 ^ k % 9 = 1 by" in t and t.endswith("generalize 10 ^ n = t at *; omega") for t in ones
+    )
+    # Not prime to the modulus (no cycle through 1), and a cycle too long to state.
+    assert not any(t.startswith("have hc") for t in _tactics("n : Nat\n⊢ 4 ∣ 2 ^ n + 4"))
+    assert not any(t.startswith("have hc") for t in _tactics("n : Nat\n⊢ 23 ∣ 5 ^ n + 1"))
+
+
+def test_given_residues_reduce_the_target() -> None:
+    tactics = _tactics("x y : Int\nhx : x % 19 = 4\nhy : y % 19 = 7\n⊢ (x + y ^ 2) % 19 = 15")
+    assert (
+        "simp [Int.dvd_iff_emod_eq_zero, Int.add_emod, Int.mul_emod, Int.pow_succ, hx, hy]"
+        in tactics
+    )
+    assert not any(
+        t.startswith("simp [Int.") for t in _tactics("x : Int\nhx : x % 19 = 4\n⊢ x % 7 = 1")
+    )
+
+
+def test_conjuncts_are_named_and_two_bounded_variables_enumerated_together() -> None:
+    state = "a b : Nat\nh₀ : 1 ≤ a ∧ a ≤ 2 ∧ b < 2\nh : (10 * a + b) ^ 2 = 441\n⊢ a + b = 3"
+    assert "obtain ⟨h1, h2, h3⟩ := h₀" in _tactics(state)
+    assert not any(t.startswith("obtain") for t in _tactics("p q r : Prop\nh : p ∧ q ∨ r\n⊢ r"))
+    named = "a b : Nat\nh1 : 1 ≤ a\nh2 : a ≤ 2\nh3 : b < 2\nh : (10 * a + b) ^ 2 = 441\n⊢ a + b = 3"
+    both = "rcases a with _ | _ | _ | a <;> rcases b with _ | _ | b"
+    assert f"{both} <;> first | omega | simp_all | decide" in _tactics(named)

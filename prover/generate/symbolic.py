@@ -19,6 +19,10 @@ MAX_MODULUS = 9  # residue case splits up to this many cases
 MAX_MODULUS_PAIR = 5  # two variables split together up to this modulus (25 cases)
 MAX_ENUMERATION = 12  # a variable bounded by at most this is enumerated case by case
 MAX_BOUNDED_NUMERAL = 10_000  # `x ^ k` next to a larger numeral is not bounded
+# `b ^ n % m` is followed through a cycle of at most this many residues: a longer one's
+# claim is longer than a tactic may be (MAX_TACTIC_CHARS).
+MAX_PERIOD = 8
+MAX_CYCLE_MODULUS = 99
 
 # Lemmas that reduce sums, products and powers modulo m, by the variable's type.
 _MOD_LEMMAS = {
@@ -45,6 +49,7 @@ _FORALL = re.compile(r"^∀\s*\(?([^,:()]+?)\s*(:[^,]*)?\)?\s*,")
 _WORD = re.compile(r"[\w'.]+")
 _ATOM = re.compile(r"[^\W\d][\w'.]*|\d+")  # a variable or a numeral
 _MODULUS = re.compile(r"(?:%\s*|(?<![\w.'])(?=\d+\s*∣))(\d+)")
+_NUMERAL_POWER = re.compile(r"(?<![\w.'])(\d+) \^ ([^\W\d][\w'.]*)(?![\w'(])")
 
 
 _DEFINITION = re.compile(
@@ -89,12 +94,15 @@ def _weighted(goal: Goal, definitions: tuple[str, ...], alone: bool) -> Iterator
             if "✝" in name:
                 continue
             yield from _from_hypothesis(name, htype, goal.target)
+            yield from _conjuncts(name, htype, used)
     yield from _from_target(goal.target)
     mentioned = set(_WORD.findall(goal.pretty()))
     numbers = _numbers(hyps)
     yield from _definitions([d for d in definitions if d in mentioned], numbers)
+    yield from _known_residues(goal.target, hyps, numbers)
     if alone:  # a split of the first of several goals only adds goals
         yield from _residues(goal, numbers, used)
+    yield from _power_cycles(goal, numbers, used)
     yield from _induction_variants(goal, numbers)
     yield from _bounds(hyps, numbers)
     yield from _nonlinear(goal, hyps, numbers)
@@ -161,6 +169,23 @@ def _residues(goal: Goal, numbers: dict[str, str], used: set[str]) -> Iterator[t
             yield _pair_split(mentioned[0], mentioned[1], m, numbers, used), 0.10
 
 
+def _known_residues(
+    target: str, hyps: list[tuple[list[str], str]], numbers: dict[str, str]
+) -> Iterator[tuple[str, float]]:
+    """Reduce the target modulo ``m`` where hypotheses give variables' residues
+    (``h : x % m = r``): no split is needed, whatever the modulus."""
+    given: dict[tuple[int, str], list[str]] = {}
+    for names, htype in hyps:
+        match = re.fullmatch(r"([\w'.]+) % (\d+) = \d+", htype)
+        if match and match.group(1) in numbers:
+            key = (int(match.group(2)), numbers[match.group(1)])
+            given.setdefault(key, []).extend(n for n in names if "✝" not in n)
+    for (m, kind), names in given.items():
+        if names and m in {int(found) for found in _MODULUS.findall(target)}:
+            yield f"simp [{_MOD_LEMMAS[kind]}, {', '.join(names)}]", 0.14
+            yield f"simp [{_MOD_LEMMAS[kind]}, {', '.join(names)}] <;> omega", 0.06
+
+
 def _pair_split(a: str, b: str, m: int, numbers: dict[str, str], used: set[str]) -> str:
     """Both variables' residues at once (``m * m`` cases), closed by ``simp_all``."""
     splits = []
@@ -169,6 +194,55 @@ def _pair_split(a: str, b: str, m: int, numbers: dict[str, str], used: set[str])
         cases = " ∨ ".join(f"{v} % {m} = {r}" for r in range(m))
         splits.append(f"rcases (by omega : {cases}) with {' | '.join([name] * m)}")
     return f"{' <;> '.join(splits)} <;> simp_all [{_MOD_LEMMAS[numbers[a]]}]"
+
+
+def _power_cycles(
+    goal: Goal, numbers: dict[str, str], used: set[str]
+) -> Iterator[tuple[str, float]]:
+    """``b ^ n % m`` runs through a cycle as ``n`` counts up (``b`` prime to ``m``): the
+    cycle, tied to ``n % period``, proved by induction for every ``k`` and stated for
+    ``n``, leaves omega linear facts about the atom ``b ^ n``."""
+    text = goal.pretty()
+    moduli = sorted({int(m) for m in _MODULUS.findall(text) if 2 <= int(m) <= MAX_CYCLE_MODULUS})
+    powers = dict.fromkeys(
+        (int(b), n) for b, n in _NUMERAL_POWER.findall(text) if numbers.get(n) == "Nat"
+    )
+    k, name, atom = _fresh("k", used), _fresh("hc", used), _fresh("t", used)  # one tactic each
+    for b, n in list(powers)[:2]:
+        for m in moduli[:2]:
+            cycle = _cycle(b, m)
+            if cycle is None:
+                continue
+            claim = _cycle_claim(b, m, k, cycle)
+            step = f"induction {k} with | zero => decide | succ {k} ih => rw [Nat.pow_succ]; omega"
+            have = f"have {name} := (show ∀ {k} : Nat, {claim} by intro {k}; {step}) {n}"
+            # As an atom `b ^ n` would meet omega's own handling of powers, which gives up.
+            yield f"{have}; generalize {b} ^ {n} = {atom} at *; omega", 0.12
+            yield have, 0.04
+
+
+def _cycle(b: int, m: int) -> list[int] | None:
+    """The residues of ``b ^ 0, b ^ 1, …`` modulo ``m`` up to the first repeat of 1, when
+    ``b`` is prime to ``m`` and the period is at most ``MAX_PERIOD``."""
+    if math.gcd(b, m) != 1:
+        return None
+    cycle = [1 % m]
+    while len(cycle) <= MAX_PERIOD:
+        r = cycle[-1] * b % m
+        if r == cycle[0]:
+            return cycle
+        cycle.append(r)
+    return None
+
+
+def _cycle_claim(b: int, m: int, k: str, cycle: list[int]) -> str:
+    if len(cycle) == 1:
+        return f"{b} ^ {k} % {m} = {cycle[0]}"
+    # Implications, not a disjunction of cases: omega splits far fewer cases on them.
+    period = len(cycle)
+    return " ∧ ".join(
+        f"({k} % {period} = {i} → {b} ^ {k} % {m} = {r})" for i, r in enumerate(cycle)
+    )
 
 
 def _induction_variants(goal: Goal, numbers: dict[str, str]) -> Iterator[tuple[str, float]]:
@@ -186,28 +260,36 @@ def _bounds(
     hyps: list[tuple[list[str], str]], numbers: dict[str, str]
 ) -> Iterator[tuple[str, float]]:
     """Bound a variable a hypothesis squares or powers (``x * x``, ``x ^ k`` next to a
-    numeral), or sums or multiplies to a small numeral, and enumerate a variable bounded
-    by a small numeral."""
+    numeral), or sums or multiplies to a small numeral, and enumerate variables bounded
+    by small numerals, one or two at a time."""
+    bounded: dict[str, int] = {}
     for names, htype in hyps:
         for v in numbers:
             if numbers[v] != "Nat":
                 continue
+            bound = _upper_bound(v, htype)
+            if bound is not None and bound <= MAX_ENUMERATION:
+                bounded[v] = min(bound, bounded.get(v, bound))
             for name in names:
-                if "✝" in name:
-                    continue  # an inaccessible name cannot be cited
-                yield from _enumerate(name, v, htype)
-                yield from _bound_from_product(name, v, htype)
+                if "✝" not in name:  # an inaccessible name cannot be cited
+                    yield from _bound_from_product(name, v, htype)
             yield from _bound_from_power(v, htype)
             yield from _bound_from_sum(v, htype)
+    yield from _enumerations(bounded)
 
 
-def _enumerate(name: str, v: str, htype: str) -> Iterator[tuple[str, float]]:
-    bound = _upper_bound(v, htype)
-    if bound is None or bound > MAX_ENUMERATION:
-        return
-    patterns = " | ".join(["_"] * (bound + 1) + [v])
-    yield f"rcases {v} with {patterns} <;> first | omega | simp_all | decide", 0.2
-    yield f"rcases {v} with {patterns} <;> simp_all", 0.05
+def _enumerations(bounded: dict[str, int]) -> Iterator[tuple[str, float]]:
+    """A case per value of each bounded variable, and of the first two together."""
+    splits = {
+        v: f"rcases {v} with {' | '.join(['_'] * (bound + 1) + [v])}"
+        for v, bound in bounded.items()
+    }
+    for split in splits.values():
+        yield f"{split} <;> first | omega | simp_all | decide", 0.2
+        yield f"{split} <;> simp_all", 0.05
+    if len(splits) >= 2:
+        first, second = list(splits.values())[:2]
+        yield f"{first} <;> {second} <;> first | omega | simp_all | decide", 0.15
 
 
 def _upper_bound(v: str, htype: str) -> int | None:
@@ -335,6 +417,31 @@ def _intro(target: str, used: set[str]) -> Iterator[tuple[str, float]]:
         yield f"intro {' '.join(names)}", 0.20
     elif target.startswith("¬") or _top_level_arrow(target):
         yield f"intro {_fresh('h', used)}", 0.20
+
+
+def _conjuncts(name: str, htype: str, used: set[str]) -> Iterator[tuple[str, float]]:
+    """``obtain`` each conjunct of ``a ∧ b ∧ …`` under a name a later tactic can cite
+    (``cases`` leaves them inaccessible)."""
+    if htype[:1] in "∀∃λ" or any(_top_level(htype, c) for c in "∨→↔"):
+        return
+    parts = _top_level(htype, "∧")
+    if len(parts) >= 2:
+        names = [_fresh(f"h{i}", used) for i in range(1, len(parts) + 1)]
+        yield f"obtain ⟨{', '.join(names)}⟩ := {name}", 0.10
+
+
+def _top_level(text: str, connective: str) -> list[str]:
+    """``text`` split at ``connective`` outside brackets; empty when it has none there."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{⟨":
+            depth += 1
+        elif ch in ")]}⟩":
+            depth -= 1
+        elif ch == connective and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return [*parts, text[start:].strip()] if parts else []
 
 
 def _top_level_arrow(target: str) -> bool:
