@@ -39,7 +39,7 @@ SEARCH_S = 240_000  # ms: Lean's start-up plus the search, on a loaded 2-core ma
 LAPTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
-# Counts the tree's state nodes at every redraw, to see it grow.
+# Counts the tree's nodes (states and verdicts) at every redraw, to see it grow.
 COUNT_NODES = """
 window.__nodeCounts = [];
 new MutationObserver(() => {

@@ -114,35 +114,56 @@ def test_induction_generalizes_the_other_variables() -> None:
 
 
 def test_a_power_of_a_numeral_is_followed_through_its_cycle() -> None:
-    tactics = _tactics("n : Nat\nh : 7 ∣ 2 ^ n - 1\n⊢ 3 ∣ n")
+    tactics = _tactics("n : Nat\nh : 13 ∣ 3 ^ n - 1\n⊢ 3 ∣ n")
     claim = (
-        "(k % 3 = 0 → 2 ^ k % 7 = 1) ∧ (k % 3 = 1 → 2 ^ k % 7 = 2) ∧ (k % 3 = 2 → 2 ^ k % 7 = 4)"
+        "(k % 3 = 0 → 3 ^ k % 13 = 1) ∧ (k % 3 = 1 → 3 ^ k % 13 = 3) ∧ (k % 3 = 2 → 3 ^ k % 13 = 9)"
     )
     assert any(t.startswith(f"have hc := (show ∀ k : Nat, {claim} by") for t in tactics)
-    ones = _tactics("n : Nat\n⊢ 9 ∣ 10 ^ n - 1")
+    assert "generalize 3 ^ n = t at *; omega" in tactics  # the step after the `have` alone
+    ones = _tactics("n : Nat\n⊢ 8 ∣ 9 ^ n - 1")
     assert any(
-        "10 ^ k % 9 = 1 by" in t and t.endswith("generalize 10 ^ n = t at *; omega") for t in ones
+        "9 ^ k % 8 = 1 by" in t and t.endswith("generalize 9 ^ n = t at *; omega") for t in ones
     )
-    # Not prime to the modulus (no cycle through 1), and a cycle too long to state.
-    assert not any(t.startswith("have hc") for t in _tactics("n : Nat\n⊢ 4 ∣ 2 ^ n + 4"))
-    assert not any(t.startswith("have hc") for t in _tactics("n : Nat\n⊢ 23 ∣ 5 ^ n + 1"))
+    # A modulus with no cycle is passed over for one that has one.
+    mixed = _tactics("n : Nat\nh : n % 2 = 0\n⊢ ¬7 ∣ 4 ^ n + 1")
+    assert any(t.startswith("have hc") and "4 ^ k % 7 = 2" in t for t in mixed)
+    for state in (
+        "n : Nat\n⊢ 4 ∣ 2 ^ n + 4",  # not prime to the modulus: no cycle through 1
+        "n : Nat\n⊢ 23 ∣ 5 ^ n + 1",  # a cycle too long to state
+        "n : Nat\n⊢ 7 ∣ 2 ^ n ^ 2 + 1",  # `2 ^ (n ^ 2)`, not `2 ^ n`
+        "n : Nat\nx : Int\n⊢ 7 ∣ 2 ^ n + x",  # `2 ^ n` may be an integer
+    ):
+        assert not any(t.startswith(("have hc", "generalize")) for t in _tactics(state)), state
 
 
 def test_given_residues_reduce_the_target() -> None:
-    tactics = _tactics("x y : Int\nhx : x % 19 = 4\nhy : y % 19 = 7\n⊢ (x + y ^ 2) % 19 = 15")
+    ints = _tactics("x y : Int\nhx : x % 19 = 4\nhy : y % 19 = 7\n⊢ (x + y ^ 2) % 19 = 15")
     assert (
-        "simp [Int.dvd_iff_emod_eq_zero, Int.add_emod, Int.mul_emod, Int.pow_succ, hx, hy]"
-        in tactics
+        "simp [Int.dvd_iff_emod_eq_zero, Int.add_emod, Int.mul_emod, Int.pow_succ, hx, hy]" in ints
     )
-    assert not any(
-        t.startswith("simp [Int.") for t in _tactics("x : Int\nhx : x % 19 = 4\n⊢ x % 7 = 1")
-    )
+    nats = _tactics("a : Nat\nha : a % 11 = 3\n⊢ 11 ∣ a ^ 2 + 2")
+    assert "simp [Nat.dvd_iff_mod_eq_zero, Nat.add_mod, Nat.mul_mod, Nat.pow_mod, ha]" in nats
+    for state in (
+        "x : Int\nhx : x % 19 = 4\n⊢ x % 7 = 1",
+        "a : Nat\nx : Int\nha : a % 5 = 1\n⊢ (↑a + x) % 5 = 1",
+    ):
+        assert not any(t.startswith("simp [") for t in _tactics(state)), state
 
 
 def test_conjuncts_are_named_and_two_bounded_variables_enumerated_together() -> None:
     state = "a b : Nat\nh₀ : 1 ≤ a ∧ a ≤ 2 ∧ b < 2\nh : (10 * a + b) ^ 2 = 441\n⊢ a + b = 3"
     assert "obtain ⟨h1, h2, h3⟩ := h₀" in _tactics(state)
-    assert not any(t.startswith("obtain") for t in _tactics("p q r : Prop\nh : p ∧ q ∨ r\n⊢ r"))
+    witness = "a b : Nat\nh : a = 1 ∧ ∃ x, x = a ∧ x = b\n⊢ a = b"
+    assert "obtain ⟨h1, h2⟩ := h" in _tactics(witness)
+    for hypothesis in ("p ∧ q ∨ r", "¬(p ∧ q)", "p ∧ q → r", "∃ x : Nat, p ∧ x = 1"):
+        tactics = _tactics(f"p q r : Prop\nh : {hypothesis}\n⊢ r")
+        assert not any(t.startswith("obtain") for t in tactics), hypothesis
     named = "a b : Nat\nh1 : 1 ≤ a\nh2 : a ≤ 2\nh3 : b < 2\nh : (10 * a + b) ^ 2 = 441\n⊢ a + b = 3"
     both = "rcases a with _ | _ | _ | a <;> rcases b with _ | _ | b"
     assert f"{both} <;> first | omega | simp_all | decide" in _tactics(named)
+    inaccessible = "a : Nat\na✝ : a ≤ 2\nh : a * a = 4\n⊢ a = 2"
+    assert "rcases a with _ | _ | _ | a <;> first | omega | simp_all | decide" in _tactics(
+        inaccessible
+    )
+    wide = "a b : Nat\nha : a ≤ 12\nhb : b ≤ 12\nh : a * b = 30\n⊢ a + b ≤ 13"
+    assert not any(t.count("rcases") == 2 for t in _tactics(wide))  # 196 cases: too many

@@ -18,10 +18,11 @@ SMALL_STATE_CHARS = 160
 MAX_MODULUS = 9  # residue case splits up to this many cases
 MAX_MODULUS_PAIR = 5  # two variables split together up to this modulus (25 cases)
 MAX_ENUMERATION = 12  # a variable bounded by at most this is enumerated case by case
+MAX_PAIR_CASES = 121  # two variables are enumerated together up to this many cases (digits)
 MAX_BOUNDED_NUMERAL = 10_000  # `x ^ k` next to a larger numeral is not bounded
-# `b ^ n % m` is followed through a cycle of at most this many residues: a longer one's
-# claim is longer than a tactic may be (MAX_TACTIC_CHARS).
-MAX_PERIOD = 8
+# `b ^ n % m` is followed through a cycle of at most this many residues: with a longer
+# one the tactic often passes MAX_TACTIC_CHARS (and is dropped there).
+MAX_PERIOD = 6
 MAX_CYCLE_MODULUS = 99
 
 # Lemmas that reduce sums, products and powers modulo m, by the variable's type.
@@ -49,7 +50,7 @@ _FORALL = re.compile(r"^∀\s*\(?([^,:()]+?)\s*(:[^,]*)?\)?\s*,")
 _WORD = re.compile(r"[\w'.]+")
 _ATOM = re.compile(r"[^\W\d][\w'.]*|\d+")  # a variable or a numeral
 _MODULUS = re.compile(r"(?:%\s*|(?<![\w.'])(?=\d+\s*∣))(\d+)")
-_NUMERAL_POWER = re.compile(r"(?<![\w.'])(\d+) \^ ([^\W\d][\w'.]*)(?![\w'(])")
+_NUMERAL_POWER = re.compile(r"(?<![\w.'])(\d+) \^ ([^\W\d][\w'.]*)(?![\w'(✝]| \^)")
 
 
 _DEFINITION = re.compile(
@@ -174,10 +175,12 @@ def _known_residues(
 ) -> Iterator[tuple[str, float]]:
     """Reduce the target modulo ``m`` where hypotheses give variables' residues
     (``h : x % m = r``): no split is needed, whatever the modulus."""
+    if "↑" in target:
+        return  # a cast mixes Nat and Int: neither's lemmas alone reduce the target
     given: dict[tuple[int, str], list[str]] = {}
     for names, htype in hyps:
         match = re.fullmatch(r"([\w'.]+) % (\d+) = \d+", htype)
-        if match and match.group(1) in numbers:
+        if match and match.group(1) in numbers and int(match.group(2)) >= 2:
             key = (int(match.group(2)), numbers[match.group(1)])
             given.setdefault(key, []).extend(n for n in names if "✝" not in n)
     for (m, kind), names in given.items():
@@ -202,23 +205,27 @@ def _power_cycles(
     """``b ^ n % m`` runs through a cycle as ``n`` counts up (``b`` prime to ``m``): the
     cycle, tied to ``n % period``, proved by induction for every ``k`` and stated for
     ``n``, leaves omega linear facts about the atom ``b ^ n``."""
+    if "Int" in numbers.values():
+        return  # `2 ^ n` may then be an integer power, which a claim about Nat misses
     text = goal.pretty()
     moduli = sorted({int(m) for m in _MODULUS.findall(text) if 2 <= int(m) <= MAX_CYCLE_MODULUS})
     powers = dict.fromkeys(
         (int(b), n) for b, n in _NUMERAL_POWER.findall(text) if numbers.get(n) == "Nat"
     )
-    k, name, atom = _fresh("k", used), _fresh("hc", used), _fresh("t", used)  # one tactic each
+    names = set(used)  # each tactic stands alone: the names need not differ between them
+    k, name, atom = _fresh("k", names), _fresh("hc", names), _fresh("t", names)
     for b, n in list(powers)[:2]:
-        for m in moduli[:2]:
-            cycle = _cycle(b, m)
-            if cycle is None:
-                continue
+        cycles = [(m, c) for m in moduli if (c := _cycle(b, m)) is not None]
+        # Left as `b ^ n`, omega failed on such states (dev_pow_period_11's).
+        generalized = f"generalize {b} ^ {n} = {atom} at *; omega"
+        for m, cycle in cycles[:2]:
             claim = _cycle_claim(b, m, k, cycle)
             step = f"induction {k} with | zero => decide | succ {k} ih => rw [Nat.pow_succ]; omega"
             have = f"have {name} := (show ∀ {k} : Nat, {claim} by intro {k}; {step}) {n}"
-            # As an atom `b ^ n` would meet omega's own handling of powers, which gives up.
-            yield f"{have}; generalize {b} ^ {n} = {atom} at *; omega", 0.12
+            yield f"{have}; {generalized}", 0.12
             yield have, 0.04
+        if cycles:  # the step after the `have` alone (or a cycle the hypotheses state)
+            yield generalized, 0.04
 
 
 def _cycle(b: int, m: int) -> list[int] | None:
@@ -236,6 +243,7 @@ def _cycle(b: int, m: int) -> list[int] | None:
 
 
 def _cycle_claim(b: int, m: int, k: str, cycle: list[int]) -> str:
+    """What ``b ^ k % m`` is for each ``k % period``."""
     if len(cycle) == 1:
         return f"{b} ^ {k} % {m} = {cycle[0]}"
     # Implications, not a disjunction of cases: omega splits far fewer cases on them.
@@ -264,6 +272,7 @@ def _bounds(
     by small numerals, one or two at a time."""
     bounded: dict[str, int] = {}
     for names, htype in hyps:
+        side, c = _bounded_side(htype)
         for v in numbers:
             if numbers[v] != "Nat":
                 continue
@@ -273,8 +282,9 @@ def _bounds(
             for name in names:
                 if "✝" not in name:  # an inaccessible name cannot be cited
                     yield from _bound_from_product(name, v, htype)
-            yield from _bound_from_power(v, htype)
-            yield from _bound_from_sum(v, htype)
+            if side is not None:
+                yield from _bound_from_power(v, side, c)
+                yield from _bound_from_sum(v, side, c)
     yield from _enumerations(bounded)
 
 
@@ -287,9 +297,10 @@ def _enumerations(bounded: dict[str, int]) -> Iterator[tuple[str, float]]:
     for split in splits.values():
         yield f"{split} <;> first | omega | simp_all | decide", 0.2
         yield f"{split} <;> simp_all", 0.05
-    if len(splits) >= 2:
-        first, second = list(splits.values())[:2]
-        yield f"{first} <;> {second} <;> first | omega | simp_all | decide", 0.15
+    pair = list(bounded)[:2]
+    if len(pair) == 2 and (bounded[pair[0]] + 2) * (bounded[pair[1]] + 2) <= MAX_PAIR_CASES:
+        both = " <;> ".join(splits[v] for v in pair)
+        yield f"{both} <;> first | omega | simp_all | decide", 0.15
 
 
 def _upper_bound(v: str, htype: str) -> int | None:
@@ -307,13 +318,11 @@ def _upper_bound(v: str, htype: str) -> int | None:
     return None
 
 
-def _bound_from_power(v: str, htype: str) -> Iterator[tuple[str, float]]:
-    """``v ≤ b`` when ``htype`` bounds a sum with ``v * v`` or ``v ^ k`` in it by a numeral
-    (``… = c``, ``… ≤ c``, ``… < c``): no subtraction, so each term is at most ``c``."""
+def _bound_from_power(v: str, side: str, c: int) -> Iterator[tuple[str, float]]:
+    """``v ≤ b`` when a hypothesis bounds ``side``, a sum with ``v * v`` or ``v ^ k`` in
+    it, by the numeral ``c`` (``… = c``, ``… ≤ c``, ``… < c``): no subtraction, so each
+    term is at most ``c``."""
     x = re.escape(v)
-    side, c = _bounded_side(htype)
-    if side is None:
-        return
     power = re.search(rf"(?<![\w.']){x} \^ (\d+)|(?<![\w.']){x} \* {x}(?![\w'])", side)
     if power is None or "-" in side or "/" in side or "%" in side:
         return
@@ -330,11 +339,10 @@ def _bound_from_power(v: str, htype: str) -> Iterator[tuple[str, float]]:
     yield f"have h{v} : {v} ≤ {b} := {proof}", 0.12
 
 
-def _bound_from_sum(v: str, htype: str) -> Iterator[tuple[str, float]]:
-    """``v ≤ c`` when ``htype`` says a sum with ``v`` as a term is ``c`` (or at most ``c``),
-    for a ``c`` small enough to enumerate ``v`` next."""
-    side, c = _bounded_side(htype)
-    if side is None or side == v or c > MAX_ENUMERATION:
+def _bound_from_sum(v: str, side: str, c: int) -> Iterator[tuple[str, float]]:
+    """``v ≤ c`` when a hypothesis says ``side``, a sum with ``v`` as a term, is ``c`` (or
+    at most ``c``), for a ``c`` small enough to enumerate ``v`` next."""
+    if side == v or c > MAX_ENUMERATION:
         return
     terms = side.split(" + ")
     if v in terms and all(_ATOM.fullmatch(t) for t in terms):
@@ -425,8 +433,12 @@ def _conjuncts(name: str, htype: str, used: set[str]) -> Iterator[tuple[str, flo
     if htype[:1] in "∀∃λ" or any(_top_level(htype, c) for c in "∨→↔"):
         return
     parts = _top_level(htype, "∧")
+    binder = next((i for i, p in enumerate(parts) if p[:1] in "∀∃λ" or p.startswith("fun ")), None)
+    if binder is not None:  # a binder's body runs to the end: `a ∧ ∃ x, b ∧ c` has two parts
+        parts = parts[: binder + 1]
     if len(parts) >= 2:
-        names = [_fresh(f"h{i}", used) for i in range(1, len(parts) + 1)]
+        taken = set(used)  # a tactic of its own: the names need not differ from others'
+        names = [_fresh(f"h{i}", taken) for i in range(1, len(parts) + 1)]
         yield f"obtain ⟨{', '.join(names)}⟩ := {name}", 0.10
 
 
@@ -445,15 +457,7 @@ def _top_level(text: str, connective: str) -> list[str]:
 
 
 def _top_level_arrow(target: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(target):
-        if ch in "([{⟨":
-            depth += 1
-        elif ch in ")]}⟩":
-            depth -= 1
-        elif ch == "→" and depth == 0 and i > 0:
-            return True
-    return False
+    return bool(_top_level(target, "→"))
 
 
 def _from_hypothesis(name: str, htype: str, target: str) -> Iterator[tuple[str, float]]:

@@ -119,8 +119,7 @@ class VerifyWorker:
         entries: list[Entry] = []
         if self._recovering:  # restarted under the same name: its own unacknowledged tasks
             self._recovering = False
-            for stream in self.streams:
-                entries += self._read({stream: "0"}, self.max_batch - len(entries))
+            entries += self._in_order(self.max_batch, start="0")
         for stream in self.streams:
             entries += self._reclaim(stream, self.max_batch - len(entries))
         entries += self._in_order(self.max_batch - len(entries))
@@ -131,11 +130,12 @@ class VerifyWorker:
                 entries += self._in_order(self.max_batch - len(entries))
         return entries
 
-    def _in_order(self, count: int) -> list[Entry]:
-        """Up to ``count`` new tasks, stream by stream in priority order."""
+    def _in_order(self, count: int, start: str = ">") -> list[Entry]:
+        """Up to ``count`` tasks, stream by stream in priority order: new ones (``>``), or
+        from ``0`` this worker's own unacknowledged ones."""
         entries: list[Entry] = []
         for stream in self.streams:
-            entries += self._read({stream: ">"}, count - len(entries))
+            entries += self._read({stream: start}, count - len(entries))
         return entries
 
     def _wait(self, block_ms: int) -> bool:
