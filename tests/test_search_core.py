@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Proposal
 from prover.core.search import decide, state_penalty
 from prover.core.theorem import Attempt
-from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Verdict
+from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Timeout, Verdict
 from prover.generate.base import Generator
 from prover.generate.select import Generators, JobGenerators
 from prover.search.advance import advance_jobs
@@ -107,13 +109,20 @@ def test_a_prefix_whose_whole_proof_fails_is_never_reported_proved() -> None:
     assert [e.status for e in j.edges if e.kind == "confirm"] == ["failed"]
 
 
-def test_a_tactic_that_crashed_lean_is_not_sent_again_in_the_job() -> None:
+@pytest.mark.parametrize(
+    "down",
+    [
+        Crashed("the Lean process exited (1) while checking", took_down=True),
+        Timeout(limit_s=60.0, took_down=True),  # killed at the deadline
+    ],
+)
+def test_a_tactic_that_took_lean_down_is_not_sent_again_in_the_job(down: Verdict) -> None:
     """``boom`` takes the process down at A; on B, A's child, only ``c`` is sent."""
     store = MemoryStore()
     j = job(store, nodes_in_flight=1)
     steps: dict[tuple[str, ...], Verdict] = {
         (): state("A"),
-        ("boom",): Crashed("the Lean process exited (1) while checking", took_down=True),
+        ("boom",): down,
         ("a",): state("B"),
         ("a", "c"): Proved(),
     }

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from prover.core.theorem import Attempt, Theorem
-from prover.core.verdicts import Crashed, Failed, Open, Proved, Verdict
+from prover.core.verdicts import Crashed, Failed, Open, Proved, Timeout, Verdict
 from prover.lean.pool import NO_IMPORTS
 from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
@@ -204,12 +204,13 @@ def test_runaway_tactic_times_out(settings_for: Callable[[str], LeanSettings]) -
 
 
 def test_past_the_deadline_the_repl_is_replaced(verifier: ReplVerifier) -> None:
-    """No answer within the wall-clock limit: `timeout`, that REPL killed, the next one used."""
+    """No answer within the wall-clock limit: `timeout`, that REPL killed (a search step's
+    doing: `took_down`), the next one used."""
     quick = Theorem.parse("theorem quick (a : Nat) : a + 0 = a")
     retired = verifier.pool.retired
     with _with(verifier, attempt_timeout_s=0.001):
-        (late,) = verifier.check([Attempt.whole(quick, "by simp")])
-    assert late.status == "timeout", late
+        (late,) = verifier.check([Attempt.steps(quick, ["simp"])])
+    assert isinstance(late, Timeout) and late.took_down, late
     (again,) = verifier.check([Attempt.whole(quick, "by omega")])
     assert again.status == "proved", again
     assert verifier.pool.retired == retired + 1  # the late REPL was killed, another answered

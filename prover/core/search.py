@@ -26,7 +26,7 @@ from prover.core.goals import parse_goals
 from prover.core.jobs import Budget, FinalStatus, JobSpec
 from prover.core.records import Edge, Node, Priority, Proposal, Step, normalize_state
 from prover.core.theorem import Attempt, Theorem
-from prover.core.verdicts import Crashed, Open, Proved, Verdict, describe
+from prover.core.verdicts import Crashed, Open, Proved, Timeout, Verdict, describe
 
 # Each goal beyond the first needs at least one more step: about one step's cost at the
 # symbolic proposer's usual scores (a tactic of prior 0.3-0.6).
@@ -185,7 +185,7 @@ class _Decision:
             edge.child, edge.merged = self._add_node(step, verdict)
         elif isinstance(verdict, Proved):
             self.t.candidates.append(step)
-        elif isinstance(verdict, Crashed) and verdict.took_down:
+        elif isinstance(verdict, Crashed | Timeout) and verdict.took_down:
             self.t.crashed.add(step.tactics[-1])
         self.t.edges.append(edge)
 

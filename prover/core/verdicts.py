@@ -67,6 +67,7 @@ class Rejected:
 class Timeout:
     limit_s: float
     time_s: float = 0.0
+    took_down: bool = False  # killed at the wall-clock deadline, its Lean process with it
     status: Status = field(default="timeout", init=False)
 
 

@@ -69,8 +69,9 @@ class ReplVerifier:
                 return self._attempt(attempt)
             except ImportsFailed as err:
                 return Failed(message=str(err))
-            except ReplTimeout:
-                return Timeout(limit_s=self.settings.attempt_timeout_s)
+            except ReplTimeout:  # the process was killed at the deadline
+                stepping = bool(attempt.prefix and attempt.tactics)
+                return Timeout(limit_s=self.settings.attempt_timeout_s, took_down=stepping)
             except ReplUnavailable as err:
                 crash = str(err)  # no process checked it
             except ReplCrashed as err:
