@@ -183,8 +183,9 @@ def _known_residues(
         if match and match.group(1) in numbers and int(match.group(2)) >= 2:
             key = (int(match.group(2)), numbers[match.group(1)])
             given.setdefault(key, []).extend(n for n in names if "✝" not in n)
+    moduli = {int(found) for found in _MODULUS.findall(target)}
     for (m, kind), names in given.items():
-        if names and m in {int(found) for found in _MODULUS.findall(target)}:
+        if names and m in moduli:
             yield f"simp [{_MOD_LEMMAS[kind]}, {', '.join(names)}]", 0.14
             yield f"simp [{_MOD_LEMMAS[kind]}, {', '.join(names)}] <;> omega", 0.06
 
@@ -430,16 +431,21 @@ def _intro(target: str, used: set[str]) -> Iterator[tuple[str, float]]:
 def _conjuncts(name: str, htype: str, used: set[str]) -> Iterator[tuple[str, float]]:
     """``obtain`` each conjunct of ``a ∧ b ∧ …`` under a name a later tactic can cite
     (``cases`` leaves them inaccessible)."""
-    if htype[:1] in "∀∃λ" or any(_top_level(htype, c) for c in "∨→↔"):
+    if _binds(htype) or any(_top_level(htype, c) for c in "∨→↔"):
         return
     parts = _top_level(htype, "∧")
-    binder = next((i for i, p in enumerate(parts) if p[:1] in "∀∃λ" or p.startswith("fun ")), None)
+    binder = next((i for i, p in enumerate(parts) if _binds(p)), None)
     if binder is not None:  # a binder's body runs to the end: `a ∧ ∃ x, b ∧ c` has two parts
         parts = parts[: binder + 1]
     if len(parts) >= 2:
         taken = set(used)  # a tactic of its own: the names need not differ from others'
         names = [_fresh(f"h{i}", taken) for i in range(1, len(parts) + 1)]
         yield f"obtain ⟨{', '.join(names)}⟩ := {name}", 0.10
+
+
+def _binds(text: str) -> bool:
+    """``text`` opens with a binder, whose body runs to the end."""
+    return text[:1] in "∀∃λ" or text.startswith("fun ")
 
 
 def _top_level(text: str, connective: str) -> list[str]:

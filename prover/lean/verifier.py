@@ -63,6 +63,7 @@ class ReplVerifier:
         if rejected:
             return rejected
         self.checks += 1
+        search_step = bool(attempt.prefix and attempt.tactics)  # a step's own tactic ran
         crash = ""
         for _ in range(2):  # a crash is tried again once, on another process
             try:
@@ -70,13 +71,12 @@ class ReplVerifier:
             except ImportsFailed as err:
                 return Failed(message=str(err))
             except ReplTimeout:  # the process was killed at the deadline
-                stepping = bool(attempt.prefix and attempt.tactics)
-                return Timeout(limit_s=self.settings.attempt_timeout_s, took_down=stepping)
+                return Timeout(limit_s=self.settings.attempt_timeout_s, took_down=search_step)
             except ReplUnavailable as err:
                 crash = str(err)  # no process checked it
             except ReplCrashed as err:
                 crash = str(err)
-                if attempt.prefix and attempt.tactics:
+                if search_step:
                     # A search step's tactic took the process down: another try would
                     # cost another process (imports loaded again), and the search moves on.
                     return Crashed(reason=crash, took_down=True)
