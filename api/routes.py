@@ -287,7 +287,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
 def export_feedback(
     client: Authed,
     state: State,
-    view: Annotated[Literal["sft", "preferences", "raw", "leandojo"], Query()] = "sft",
+    view: Annotated[Literal["sft", "preferences", "value", "raw", "leandojo"], Query()] = "sft",
     label: Annotated[str | None, Query(max_length=200)] = None,
     job: Annotated[str | None, Query(pattern=JOB_ID)] = None,
     verdict: Annotated[VerdictStatus | None, Query()] = None,

@@ -32,8 +32,9 @@ from prover.core.theorem import InputError, Theorem
 from prover.core.verifier import Verifier
 from prover.data import DirectorySource, export
 from prover.data.sources import ExportError
-from prover.lean.files import theorems_from_file
+from prover.lean.files import subset, theorems_from_file
 from prover.settings import FeedbackSettings, GeneratorSettings, LeanSettings, RedisSettings
+from prover.value import VALUE_FILE
 
 STATE = "state.json"
 PHASES = ("search", "export", "train", "valid", "decide")  # a round >= 1, in order
@@ -67,6 +68,7 @@ class IterateConfig:
     model_backend: str = "transformers"
     temperature: float = 0.0
     eval_k: int = 8
+    value: bool = True  # a value model fitted beside each round's model ranks states
     device: str = "cpu"
     bar: bool = True
 
@@ -120,16 +122,6 @@ def _digest(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except OSError as err:
         raise IterateError(f"cannot read {path}: {err.strerror}") from None
-
-
-def subset(theorems: list[Theorem], limit: int, seed: int) -> list[Theorem]:
-    """Up to ``limit`` theorems (0: all), chosen by a seeded hash of the name: the same
-    subset on every run, and a larger limit keeps the smaller one's theorems."""
-    if limit <= 0 or limit >= len(theorems):
-        return theorems
-    key = {t.name: hashlib.sha256(f"{seed}:{t.name}".encode()).hexdigest() for t in theorems}
-    chosen = set(sorted(key, key=key.__getitem__)[:limit])
-    return [t for t in theorems if t.name in chosen]
 
 
 class Iteration:
@@ -240,7 +232,7 @@ class Iteration:
         manifest = export(
             DirectorySource(self.config.out / "feedback"),
             data,
-            views=["sft", "preferences"],
+            views=["sft", "preferences", "value"],
             progress=True,
             ratios=(1.0, 0.0, 0.0),  # validation theorems never come from this pool
             seed=self.config.seed,
@@ -283,6 +275,7 @@ class Iteration:
             model_from=start or f"tiny {self.config.layers}x{self.config.width}",
             train_s=report.seconds,
             loss=report.final_loss,
+            value_states=report.value.rows if report.value else 0,
         )
 
     def _valid(self, r: int) -> None:
@@ -331,9 +324,11 @@ class Iteration:
         base = GeneratorSettings()
         if model is None:
             return base.model_copy(update={"backend": "symbolic"})
+        value = Path(model) / VALUE_FILE
         update = {
             "backend": "mixed",
             "model": model,
+            "value": str(value) if value.exists() and self.config.value else "",
             "mixed_model_backend": self.config.model_backend,
             "symbolic_share": self.config.symbolic_share,
             "temperature": self.config.temperature,
@@ -565,6 +560,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     p.add_argument("--temperature", type=float, default=0.0, help="0: beam search")
     p.add_argument("--eval-k", type=int, default=8, help="top-k of the model")
+    p.add_argument(
+        "--no-value", action="store_true",
+        help="search with the round's model alone, not its value model too",
+    )  # fmt: skip
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-bar", action="store_true")
     p.add_argument(
@@ -591,7 +590,7 @@ def config_from(args: argparse.Namespace) -> IterateConfig:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         preferences=args.preferences, symbolic_share=args.symbolic_share,
         model_backend=args.model_backend, temperature=args.temperature,
-        eval_k=args.eval_k, device=args.device, bar=not args.no_bar,
+        eval_k=args.eval_k, value=not args.no_value, device=args.device, bar=not args.no_bar,
     )  # fmt: skip
 
 

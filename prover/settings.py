@@ -118,6 +118,11 @@ class GeneratorSettings(BaseSettings):
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."
     )
+    value: str = Field(
+        default="",
+        description="A value model (the value.json `prover train` writes beside a model): "
+        "the search expands first the states it finds likelier to be proved; empty: none.",
+    )
     max_models: int = Field(
         default=2, ge=1, description="Models a coordinator keeps loaded at once."
     )

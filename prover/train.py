@@ -4,7 +4,9 @@ An example is the prompt exactly as :class:`TransformersGenerator` renders it
 (``[GOAL]{state}[PROOFSTEP]``), then the tactic and the end-of-sequence token, where
 generation stops; the loss covers the tactic and that token only. The result is a plain
 transformers checkpoint (model and tokenizer), loaded by ``TransformersGenerator(path)``
-and servable by vLLM. Evaluation goes through ``TransformersGenerator`` too, the serving
+and servable by vLLM. When the export has a ``value`` view, a value model
+(:mod:`prover.value`) is fitted on it too and saved beside the checkpoint as
+``value.json``. Evaluation goes through ``TransformersGenerator`` too, the serving
 code path: beam search for ``k`` tactics per held-out state.
 """
 
@@ -27,6 +29,7 @@ from prover.data.export import Manifest
 from prover.data.sources import ExportError
 from prover.data.writers import sha256
 from prover.generate.hf import max_positions, mean_logprob
+from prover.value import VALUE_FILE, FitReport, ValueModelError, fit
 
 Row = dict[str, Any]
 Log = Callable[[str], None]
@@ -95,6 +98,7 @@ class TrainReport:
     after: EvalResult | None = None
     template: str = DEFAULT_TEMPLATE
     config: dict[str, Any] = field(default_factory=dict)
+    value: FitReport | None = None  # the value model saved beside the checkpoint, if any
 
 
 # Data.
@@ -446,6 +450,7 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     seconds = _loop(trainer, first, on_step)
     save_model(config.out, model, tokenizer, data.template)
     after = _evaluate_if(True, config.out, heldout, config, log, "after")
+    value = fit_value(config.data, config.out, config.seed, log)
     report = TrainReport(
         model=str(config.out),
         start=str(start),
@@ -460,8 +465,28 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
         after=after,
         template=data.template,
         config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        value=value,
     )
     (config.out / REPORT).write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def fit_value(data: Path, out: Path, seed: int, log: Log = print) -> FitReport | None:
+    """Fit a value model on the export's ``value`` train split and save it in ``out``;
+    None (and nothing saved) when the export has none to fit."""
+    rows = load_rows(data, "value", "train")
+    if not rows:
+        return None
+    try:
+        model, report = fit(((r["state"], bool(r["solved"])) for r in rows), seed=seed)
+    except ValueModelError as err:
+        log(f"no value model: {err}")
+        return None
+    model.save(out / VALUE_FILE)
+    log(
+        f"value model: {report.rows} states, {report.solved} solved, "
+        f"{report.features} features, {report.accuracy:.0%} right on them"
+    )
     return report
 
 

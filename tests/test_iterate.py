@@ -83,6 +83,8 @@ def test_rounds_resume_and_keep_the_better_checkpoint(shared: Verifier, tmp_path
     assert one["train_proved"] >= 2 and one["sft_rows"] > 0
     assert one["valid_generator"] == "mixed" and one["k"] == 4
     assert (out / "rounds/1/model/config.json").exists()
+    # A value model when the training searches left states both solved and unsolved.
+    assert (out / "rounds/1/model/value.json").exists() == (one["value_states"] > 0)
     table = json.loads((out / "table.json").read_text())
     assert [row["round"] for row in table] == [0, 1]
     assert (out / "table.md").read_text().count("\n") == 4  # header, rule, two rows

@@ -9,7 +9,7 @@ import pytest
 
 from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Proposal
-from prover.core.search import decide, state_penalty
+from prover.core.search import VALUE_WEIGHT, Value, decide, path_score, state_penalty
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Timeout, Verdict
 from prover.generate.base import Generator
@@ -67,10 +67,12 @@ def run(
     check: Callable[[Attempt], Verdict],
     passes: int = 500,
     between: Callable[[int], None] = lambda _: None,
+    value: Value | None = None,
 ) -> None:
     """Advance, then check every queued task, until every job is final."""
+    generator_for = lambda *_: (generator, {"backend": "scripted"})  # noqa: E731
     for k in range(passes):
-        advance_jobs(store, ids, lambda *_: (generator, {"backend": "scripted"}), store.clock())
+        advance_jobs(store, ids, generator_for, store.clock(), value=value)
         between(k)
         tasks, store.outbox = store.outbox, []
         for job_id, task, attempt in tasks:
@@ -252,6 +254,32 @@ def test_a_state_penalty_is_not_inherited_by_its_children() -> None:
     # The path's scores (-0.1 each), less only the child's own state penalty.
     assert abs(child.score - (-0.2 - state_penalty(child.state))) < 1e-9
     assert state_penalty(goals("B", "B").pretty()) > state_penalty(state("B").pretty())
+
+
+def test_a_learned_value_ranks_new_states_and_is_not_inherited() -> None:
+    store = MemoryStore()
+    j = job(store, nodes_in_flight=1, max_expansions=3, length_penalty=0.0)
+    # "a" scores better than "b", but the value model finds B's state hopeless.
+    steps: dict[tuple[str, ...], Verdict] = {
+        (): state("A"),
+        ("a",): state("B"),
+        ("b",): state("C"),
+        ("b", "c"): state("D"),
+    }
+    values = {"B": -3.0, "C": -0.1}
+
+    def value(text: str) -> float:
+        return values.get(text.rsplit("⊢ ", 1)[-1], 0.0)
+
+    run(store, ["j"], Tactics({"A": ["a", "b"], "C": ["c"]}), Script(steps), value=value)
+    expanded = [data["node"] for kind, data in j.events if kind == "expanded"]
+    by_tactics = {n.tactics: n for n in j.nodes.values()}
+    assert expanded[:3] == [by_tactics[t].id for t in [(), ("b",), ("b", "c")]]
+    c, d = by_tactics[("b",)], by_tactics[("b", "c")]
+    assert c.value == -0.1 and abs(path_score(c) + 0.2) < 1e-9
+    # D's priority builds on C's path, not on C's value: -0.2 - 0.1, less D's penalty.
+    assert abs(d.score - (-0.3 - state_penalty(d.state))) < 1e-9 and d.value == 0.0
+    assert VALUE_WEIGHT > 0
 
 
 class Flaky(Tactics):

@@ -27,13 +27,15 @@ def normalize_state(state: str) -> str:
 @dataclass(frozen=True)
 class Node:
     """A distinct proof state, reached by ``tactics`` from the theorem's start; ``score``
-    is its priority (higher is expanded first)."""
+    is its priority (higher is expanded first); ``value`` is a value model's estimate of
+    the log-probability that the state is proved (0 with none), already in ``score``."""
 
     id: int
     parent: int | None
     tactics: tuple[str, ...]
     state: str
     score: float
+    value: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -41,7 +43,8 @@ class Node:
     @classmethod
     def from_json(cls, text: str) -> Node:
         data = json.loads(text)
-        return cls(data["id"], data["parent"], tuple(data["tactics"]), data["state"], data["score"])
+        tactics, value = tuple(data["tactics"]), data.get("value", 0.0)
+        return cls(data["id"], data["parent"], tactics, data["state"], data["score"], value)
 
 
 @dataclass(frozen=True, order=True)

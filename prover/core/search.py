@@ -5,7 +5,9 @@ caller generates tactics for the nodes :func:`decide` chose to expand, and
 
 The priority of a node is the sum of the scores (log-probabilities) of the tactics on
 its path, minus a length penalty per step, minus an estimate of the work its state has
-left (:func:`state_penalty`: goals beyond the first, and the targets' length).
+left (:func:`state_penalty`: goals beyond the first, and the targets' length), plus,
+where the job's generator settings name a value model, ``VALUE_WEIGHT`` times its
+estimate of the log-probability that the state is proved.
 Expansion is continuous: whenever fewer than ``nodes_in_flight`` of a job's nodes have
 tactics with the verifiers, the best open node is expanded (its proposals go to the
 verifiers as tactic prefixes from the theorem's start), so no job waits for a whole
@@ -18,7 +20,7 @@ job is reported proved.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -36,6 +38,11 @@ SIZE_PENALTY = 0.002
 # An expansion's best tactics go to the verifiers ahead of every job's later ones, so a
 # job that its first tactics prove ends before other jobs' long tails are checked.
 FIRST_TACTICS = 4
+# A learned value's log-probability counts as much as a tactic's (chosen on the curriculum's
+# validation split, docs/benchmarks.md).
+VALUE_WEIGHT = 1.0
+# A value model's estimate of the log-probability that a state is proved (<= 0).
+Value = Callable[[str], float]
 
 
 def priority(step: Step) -> Priority:
@@ -55,8 +62,8 @@ def state_penalty(state: str) -> float:
 
 def path_score(node: Node) -> float:
     """The node's path score (log-probabilities less length penalties), without its
-    state's penalty: what its children's scores build on."""
-    return node.score + state_penalty(node.state)
+    state's penalty or value: what its children's scores build on."""
+    return node.score + state_penalty(node.state) - VALUE_WEIGHT * node.value
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,14 @@ class Transition:
         return bool(self.start or self.consumed or self.tasks or self.expanded or self.final)
 
 
-def decide(view: JobView, now: float) -> Transition:
+def decide(view: JobView, now: float, value: Value | None = None) -> Transition:
     """Take in the verdicts that arrived and choose what to do next; the nodes to expand
-    are in ``expanded`` and wait for tactics (see :func:`complete`)."""
+    are in ``expanded`` and wait for tactics (see :func:`complete`). ``value`` estimates
+    new states' chances (the job's value model, if it has one)."""
     if view.status == "queued":
         root = Step("", "root", None, (), 0.0)
         return Transition(view.job_id, start=True, tasks=[(root, Attempt.steps(view.theorem, []))])
-    return _Decision(view).run(now)
+    return _Decision(view, value).run(now)
 
 
 def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal]]) -> None:
@@ -145,8 +153,8 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
 
 
 class _Decision:
-    def __init__(self, view: JobView) -> None:
-        self.view, self.budget = view, view.budget
+    def __init__(self, view: JobView, value: Value | None) -> None:
+        self.view, self.budget, self.value = view, view.budget, value
         self.t = Transition(
             view.job_id,
             next_node=view.next_node,
@@ -195,8 +203,9 @@ class _Decision:
         if key in self.known:
             return self.known[key], True
         state = verdict.pretty()
-        score = step.score - state_penalty(state)
-        node = Node(self.t.next_node, step.node, step.tactics, state, score)
+        value = min(self.value(state), 0.0) if self.value is not None else 0.0
+        score = step.score - state_penalty(state) + VALUE_WEIGHT * value
+        node = Node(self.t.next_node, step.node, step.tactics, state, score, value)
         self.t.nodes.append(node)
         self.known[key] = node.id
         self.t.next_node += 1

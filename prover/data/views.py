@@ -2,8 +2,8 @@
 
 A view takes records one at a time and yields ``(split, row)`` pairs, the split chosen by
 theorem so that no theorem is in two splits. ``sft`` and ``raw`` keep nothing but a
-de-duplication digest per row; ``preferences`` and ``leandojo`` group per job and emit at
-the end.
+de-duplication digest per row; ``preferences``, ``value`` and ``leandojo`` group per job
+and emit at the end.
 """
 
 from __future__ import annotations
@@ -203,6 +203,37 @@ class PreferencesView(View):
             )
 
 
+class ValueView(View):
+    """(state, solved): each state a job tried tactics on, solved when one of them proved
+    it or lies on the job's proof. What a value model learns from (:mod:`prover.value`);
+    a state of a job that ended unproved counts as unsolved."""
+
+    name = "value"
+
+    def __init__(self, splitter: Splitter, template: str = DEFAULT_TEMPLATE) -> None:
+        super().__init__(splitter, template)
+        self.states: dict[tuple[str, str], tuple[str, bool, Row]] = {}
+
+    def add(self, record: Record) -> Emitted:
+        state = _state_before(record)
+        if state is None:
+            return iter(())
+        key = (record.job, normalize_state(state))
+        solved = record.on_proof or record.verdict == "proved"
+        _, before, meta = self.states.get(key, (state, False, _meta(record)))
+        self.states[key] = (state, before or solved, meta)
+        return iter(())
+
+    def finish(self) -> Emitted:
+        for state, solved, meta in self.states.values():
+            if self._first(normalize_state(state), str(solved)):
+                yield (
+                    self.splitter.split(meta["statement"]),
+                    {"state": state, "solved": solved, **meta},
+                )
+        self.states.clear()
+
+
 class LeanDojoView(View):
     """One LeanDojo Benchmark 4 theorem object per proved theorem (the shortest proof when
     several jobs proved it), built from the steps on the proof."""
@@ -269,7 +300,7 @@ def _leandojo(chain: list[Record]) -> Row:
 
 
 VIEWS: dict[str, type[View]] = {
-    v.name: v for v in (SftView, PreferencesView, RawView, LeanDojoView)
+    v.name: v for v in (SftView, PreferencesView, ValueView, RawView, LeanDojoView)
 }
 
 

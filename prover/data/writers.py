@@ -32,6 +32,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
         *_text("state", "prompt", "chosen", "rejected", "chosen_verdict", "rejected_verdict"),
         *_META,
     ],
+    "value": [*_text("state"), ("solved", "bool"), *_META],
     "raw": [
         *_text("id", "job", "label", "theorem", "statement", "preamble"),
         ("imports", "list"),

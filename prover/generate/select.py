@@ -10,10 +10,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from prover.core.jobs import GeneratorChoice
 from prover.core.records import Proposal
+from prover.core.search import Value
 from prover.core.theorem import Theorem
 from prover.generate.base import Generator
 from prover.generate.symbolic import SymbolicProposer, definitions_in
 from prover.settings import GeneratorSettings
+from prover.value import ValueModel
 
 Loader = Callable[[GeneratorSettings, str], Generator]  # (settings, model backend) -> model
 
@@ -259,6 +261,9 @@ class JobGenerators:
     def __init__(self, settings: GeneratorSettings, load: Loader | None = None) -> None:
         self.settings = settings
         self.generators = Generators(settings.max_models, settings.model_switch_s, load=load)
+        # Read now, so that a value model that cannot be read stops the start, not each job.
+        # Every job of the coordinator has it: a job cannot choose another.
+        self.value: Value | None = ValueModel.load(settings.value) if settings.value else None
 
     def settings_for(self, choice: GeneratorChoice) -> GeneratorSettings:
         overrides = {k: v for k, v in choice.model_dump().items() if v is not None}

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from prover.core.jobs import GeneratorChoice
-from prover.core.search import JobStore, JobView, Transition, complete, decide
+from prover.core.search import JobStore, JobView, Transition, Value, complete, decide
 from prover.core.theorem import Theorem
 from prover.generate.base import Generator
 from prover.generate.select import model_of, propose_shared
@@ -28,13 +28,14 @@ def advance_jobs(
     generator_for: GeneratorFor,
     now: float | None = None,
     admit: Admit | None = None,
+    value: Value | None = None,
 ) -> bool:
     """Advance each job once; True when anything moved (or a commit lost a race, so the
     caller comes back at once). A job the search cannot work on (its stored spec does not
     parse, its generator cannot be made) ends as ``error`` with the reason; a generator
     that fails leaves its jobs' nodes open for the next pass, and so does one that
     ``admit`` (all, if not given) holds back: such a job that has not started yet waits
-    to start."""
+    to start. ``value``, a value model, ranks the states the jobs reach."""
     now = time.time() if now is None else now
     planned: Planned = []
     moved = False
@@ -45,7 +46,7 @@ def advance_jobs(
             moved |= store.end(job_id, "error", f"the job cannot be searched: {err}")
             continue
         if view is not None:
-            planned.append((view, decide(view, now)))
+            planned.append((view, decide(view, now, value)))
     for view, transition in _generate(store, planned, generator_for, admit, now):
         if transition.moved():
             store.commit(view, transition)

@@ -71,7 +71,9 @@ class Coordinator:
         """Claim jobs, then advance each held job once; True when anything moved."""
         self._claim()
         jobs, generators = list(self.held), self._generators
-        moved = advance_jobs(self.store, jobs, generators, admit=generators.admit)
+        moved = advance_jobs(
+            self.store, jobs, generators, admit=generators.admit, value=generators.value
+        )
         for job_id in list(self.held):
             self._release_if_final(job_id)
         self._refresh()

@@ -100,8 +100,6 @@ class Workers:
         self.stop = threading.Event()
         self.failure: BaseException | None = None
         self.owned = verifier is None  # a caller's verifier outlives this run
-        self.verifier = verifier or make_verifier(settings.lean)
-        verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
         writer = RotatingJsonl(settings.feedback.dir, settings.feedback.rotate_bytes)
         search = Coordinator(
             redis,
@@ -111,7 +109,9 @@ class Workers:
             worker_name("search"),
             max(jobs, 1),
             writer,
-        )
+        )  # first: it reads the generator settings' files, and may refuse them
+        self.verifier = verifier or make_verifier(settings.lean)
+        verify = VerifyWorker(redis, keys, settings.redis, self.verifier, worker_name("verify"))
         self.threads = [
             threading.Thread(target=self._guard, args=(w.run,), daemon=True)
             for w in (verify, search)
