@@ -24,7 +24,7 @@ from prover.generate.base import Generator
 from prover.generate.select import make_generator
 from prover.generate.symbolic import SymbolicProposer
 from prover.generate.tiny import STATES
-from prover.lean.files import theorems_from_file
+from prover.lean.files import subset, theorems_from_file
 from prover.lean.verifier import ReplVerifier
 from prover.search.local import LocalSettings, print_job, progress_printer, run_locally
 from prover.settings import GeneratorSettings, LeanSettings
@@ -198,10 +198,13 @@ def bench_search(
     budget: Budget,
     as_json: bool,
     baseline: bool,
+    limit: tuple[int, int] = (0, 0),
 ) -> None:
-    """Best-first search on every theorem of a set, all submitted at once."""
+    """Best-first search on every theorem of a set (or ``limit``: a seed-stable subset
+    of (so many, seed)), all submitted at once."""
     lean = local.lean
-    theorems = [a.theorem for a in theorems_from_file(source, lean.max_input_bytes)]
+    every = [a.theorem for a in theorems_from_file(source, lean.max_input_bytes)]
+    theorems = subset(every, *limit)
     specs = [JobSpec.of(t, budget, label) for t in theorems]
     if not as_json:
         print(f"machine: {machine()}; {len(specs)} theorems from {label}; budget: {budget}")

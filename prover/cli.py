@@ -172,6 +172,11 @@ def _parser() -> argparse.ArgumentParser:
     search_bench.add_argument(
         "--no-baseline", action="store_true", help="skip the closing-tactics baseline"
     )
+    search_bench.add_argument(
+        "--limit", type=int, default=0,
+        help="a seed-stable subset of this many (0: all), as `prover iterate --limit-valid`",
+    )  # fmt: skip
+    search_bench.add_argument("--seed", type=int, default=0, help="the subset's seed")
     search_bench.set_defaults(run=_bench_search)
     add_data_commands(sub)
     add_curriculum_commands(sub)
@@ -453,7 +458,10 @@ def _bench_search(args: argparse.Namespace) -> int:
     local = LocalSettings(lean=_settings(args))
     budget = budget_from(args)
     source = _read(args.theorems)
-    bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline)
+    if args.limit < 0:
+        raise InputError("--limit must be 0 (all) or more")
+    subset = (args.limit, args.seed)
+    bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline, subset)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -111,3 +112,13 @@ def attempt_from_json(line: str, limit: int) -> Attempt:
         obj["statement"], preamble, tuple(imports), limit=limit, forbidden=tuple(forbidden)
     )
     return Attempt.whole(theorem, obj["proof"], limit=limit)
+
+
+def subset(theorems: list[Theorem], limit: int, seed: int) -> list[Theorem]:
+    """Up to ``limit`` theorems (0: all), chosen by a seeded hash of the name: the same
+    subset on every run, and a larger limit keeps the smaller one's theorems."""
+    if limit <= 0 or limit >= len(theorems):
+        return theorems
+    key = {t.name: hashlib.sha256(f"{seed}:{t.name}".encode()).hexdigest() for t in theorems}
+    chosen = set(sorted(key, key=key.__getitem__)[:limit])
+    return [t for t in theorems if t.name in chosen]
