@@ -71,7 +71,12 @@ class TreeNode(BaseModel):
     parent: int | None
     tactics: list[str]
     state: str
-    score: float
+    score: float = Field(description="Its priority: higher is expanded first.")
+    value: float = Field(
+        default=0.0,
+        description="The value model's log-probability that the state is proved, which "
+        "is part of ``score`` (0 without a value model).",
+    )
     open: bool = Field(description="Still on the frontier (not expanded yet).")
 
 

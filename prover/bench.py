@@ -221,6 +221,9 @@ def bench_search(
         "mean_time_s": round(sum(j.time_s or 0 for j in run.jobs) / n, 2),
         "mean_verifier_calls": round(sum(j.verifier_calls for j in run.jobs) / n, 1),
         "feedback_records": run.feedback_records,
+        "of": f"{len(theorems)} of {len(every)}, seed {limit[1]}" if limit[0] else "all",
+        "generator": local.generator.backend,
+        "value_model": local.generator.value_model or None,
         "machine": machine(),
     }
     if baseline:

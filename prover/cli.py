@@ -455,13 +455,13 @@ def _bench_search(args: argparse.Namespace) -> int:
     from prover.bench import bench_search
     from prover.search.local import LocalSettings
 
+    if args.limit < 0:
+        raise InputError("--limit must be 0 (all) or more")
     local = LocalSettings(lean=_settings(args))
     budget = budget_from(args)
     source = _read(args.theorems)
-    if args.limit < 0:
-        raise InputError("--limit must be 0 (all) or more")
-    subset = (args.limit, args.seed)
-    bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline, subset)
+    limit = (args.limit, args.seed)
+    bench_search(local, source, args.theorems.stem, budget, args.json, not args.no_baseline, limit)
     return 0
 
 

@@ -68,7 +68,7 @@ class IterateConfig:
     model_backend: str = "transformers"
     temperature: float = 0.0
     eval_k: int = 8
-    value: bool = True  # a value model fitted beside each round's model ranks states
+    use_value: bool = True  # the value model fitted beside a round's model ranks states
     device: str = "cpu"
     bar: bool = True
 
@@ -323,12 +323,12 @@ class Iteration:
     def _generator(self, model: str | None) -> GeneratorSettings:
         base = GeneratorSettings()
         if model is None:
-            return base.model_copy(update={"backend": "symbolic"})
+            return base.model_copy(update={"backend": "symbolic", "value_model": ""})
         value = Path(model) / VALUE_FILE
         update = {
             "backend": "mixed",
             "model": model,
-            "value": str(value) if value.exists() and self.config.value else "",
+            "value_model": str(value) if value.exists() and self.config.use_value else "",
             "mixed_model_backend": self.config.model_backend,
             "symbolic_share": self.config.symbolic_share,
             "temperature": self.config.temperature,
@@ -590,7 +590,7 @@ def config_from(args: argparse.Namespace) -> IterateConfig:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         preferences=args.preferences, symbolic_share=args.symbolic_share,
         model_backend=args.model_backend, temperature=args.temperature,
-        eval_k=args.eval_k, value=not args.no_value, device=args.device, bar=not args.no_bar,
+        eval_k=args.eval_k, use_value=not args.no_value, device=args.device, bar=not args.no_bar,
     )  # fmt: skip
 
 

@@ -118,7 +118,7 @@ class GeneratorSettings(BaseSettings):
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."
     )
-    value: str = Field(
+    value_model: str = Field(
         default="",
         description="A value model (the value.json `prover train` writes beside a model): "
         "the search expands first the states it finds likelier to be proved; empty: none.",

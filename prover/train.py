@@ -474,6 +474,7 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
 def fit_value(data: Path, out: Path, seed: int, log: Log = print) -> FitReport | None:
     """Fit a value model on the export's ``value`` train split and save it in ``out``;
     None (and nothing saved) when the export has none to fit."""
+    (out / VALUE_FILE).unlink(missing_ok=True)  # an older run's would pass for this model's
     rows = load_rows(data, "value", "train")
     if not rows:
         return None

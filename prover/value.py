@@ -24,8 +24,10 @@ from prover.core.theorem import InputError
 
 FORMAT = "prover-value-1"
 VALUE_FILE = "value.json"
-LEAST = -20.0  # a log-probability below any the model gives a state it has features for
-_TOKEN = re.compile(r"[A-Za-z_][\w.'!?₀-₉]*|\d+|[^\s\w]+")
+LEAST = -20.0  # estimates are kept above this: no state is quite hopeless
+MAX_CLASS_WEIGHT = 5.0  # so that one row of a rare class is not a giant step
+# Identifiers (Unicode letters, subscripts, Lean's inaccessible-name mark), numbers, symbols.
+_TOKEN = re.compile(r"[^\W\d][\w.'!?✝]*|\d+|[^\s\w]+")
 
 
 class ValueModelError(InputError):
@@ -35,8 +37,9 @@ class ValueModelError(InputError):
 def _tokens(text: str, local: set[str]) -> list[str]:
     out = []
     for token in _TOKEN.findall(text):
-        if token in local:
-            out.append("<local>")
+        head, dot, rest = token.partition(".")
+        if head in local:  # `xs` and `xs.length` alike
+            out.append("<local>" + dot + rest)
         elif token.isdigit():
             out.append("<digit>" if len(token) == 1 else "<number>")
         else:
@@ -68,7 +71,7 @@ class ValueModel:
     bias: float = 0.0
 
     def logit(self, state: str) -> float:
-        return self.bias + sum(self.weights.get(f, 0.0) for f in features(state))
+        return _logit(self, features(state))
 
     def log_solvable(self, state: str) -> float:
         """The estimated log-probability that ``state`` is proved."""
@@ -95,10 +98,16 @@ class ValueModel:
             raise ValueModelError(f"cannot read the value model {path}: {err}") from err
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueModelError(f"{path} is not a value model (format {FORMAT!r})")
-        weights = data.get("weights")
-        if not isinstance(weights, dict) or not isinstance(data.get("bias"), int | float):
-            raise ValueModelError(f"{path}: a value model needs a bias and weights")
-        return cls({str(k): float(v) for k, v in weights.items()}, float(data["bias"]))
+        weights, bias = data.get("weights"), data.get("bias")
+        numbers = [bias, *weights.values()] if isinstance(weights, dict) else [None]
+        if not all(_finite(x) for x in numbers):
+            raise ValueModelError(f"{path}: a value model needs a finite bias and weights")
+        assert isinstance(weights, dict) and isinstance(bias, int | float)
+        return cls({str(k): float(v) for k, v in weights.items()}, float(bias))
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 @dataclass(frozen=True)
@@ -117,14 +126,19 @@ def fit(
     seed: int = 0,
 ) -> tuple[ValueModel, FitReport]:
     """Fit on (state, solved) pairs by stochastic gradient descent; the classes are
-    weighted to count equally, since solved states are few."""
+    weighted to count equally (at most ``MAX_CLASS_WEIGHT`` a row), since solved states
+    are few."""
     data = [(features(state), solved) for state, solved in rows]
     solved = sum(1 for _, s in data if s)
     if not data or solved in (0, len(data)):
         raise ValueModelError(
             f"a value model needs solved and unsolved states; got {solved} of {len(data)}"
         )
-    weight = {True: len(data) / (2 * solved), False: len(data) / (2 * (len(data) - solved))}
+    half = len(data) / 2
+    weight = {
+        True: min(half / solved, MAX_CLASS_WEIGHT),
+        False: min(half / (len(data) - solved), MAX_CLASS_WEIGHT),
+    }
     model, rng = ValueModel(), random.Random(seed)
     order = list(range(len(data)))
     for epoch in range(epochs):

@@ -322,7 +322,7 @@ def test_parquet_and_jsonl_load_with_datasets(
     datasets = pytest.importorskip("datasets")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cache = str(tmp_path / "cache")
-    views = ["sft", "preferences", "raw"]
+    views = ["sft", "preferences", "value", "raw"]
     export(DirectorySource(feedback), tmp_path / "pq", views=views, fmt="parquet")
     export(DirectorySource(feedback), tmp_path / "js", views=views)
     for view in views:

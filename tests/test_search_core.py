@@ -9,7 +9,7 @@ import pytest
 
 from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Proposal
-from prover.core.search import VALUE_WEIGHT, Value, decide, path_score, state_penalty
+from prover.core.search import Value, decide, path_score, state_penalty
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Timeout, Verdict
 from prover.generate.base import Generator
@@ -279,7 +279,6 @@ def test_a_learned_value_ranks_new_states_and_is_not_inherited() -> None:
     assert c.value == -0.1 and abs(path_score(c) + 0.2) < 1e-9
     # D's priority builds on C's path, not on C's value: -0.2 - 0.1, less D's penalty.
     assert abs(d.score - (-0.3 - state_penalty(d.state))) < 1e-9 and d.value == 0.0
-    assert VALUE_WEIGHT > 0
 
 
 class Flaky(Tactics):

@@ -10,8 +10,10 @@ import pytest
 
 from prover.cli import main
 from prover.core.records import Node
+from prover.core.theorem import Theorem
 from prover.data import DirectorySource, export
 from prover.generate.select import JobGenerators
+from prover.lean.files import subset
 from prover.settings import GeneratorSettings
 from prover.train import fit_value
 from prover.value import VALUE_FILE, ValueModel, ValueModelError, features, fit
@@ -47,6 +49,13 @@ def test_a_node_keeps_its_value_through_its_json() -> None:
     assert Node.from_json(older).value == 0.0  # stored before values existed
 
 
+def test_a_seed_stable_subset_grows_by_keeping_the_smaller_one() -> None:
+    theorems = [Theorem(f"t{k}", ": True") for k in range(20)]
+    five, ten = subset(theorems, 5, 0), subset(theorems, 10, 0)
+    assert len(five) == 5 and set(five) <= set(ten) and subset(theorems, 5, 0) == five
+    assert subset(theorems, 0, 0) == theorems and subset(theorems, 5, 1) != five
+
+
 def test_fitting_needs_both_kinds_of_state() -> None:
     with pytest.raises(ValueModelError, match="solved and unsolved"):
         fit([(MOD, True), (LIST, True)])
@@ -62,20 +71,27 @@ def test_the_value_view_labels_each_tried_state_once(tmp_path: Path) -> None:
     assert mine == {
         ("A", state("ta")): True,  # `induction n` on the proof
         ("A", state("ta", ("induction n",))): True,  # `simp` proved it
+        ("A2", state("ta")): True,
         ("B", state("tb")): True,
         ("C", state("tc")): False,  # `intro h` open, `omega` failed, no proof
     }
-    # A2 reached A's start and proved it too: the same row, written once.
-    assert sum(1 for r in rows if r["job"].startswith("M")) == 40 and len(rows) == 44
+    # A2 reached A's start too: a row each, as how often a state was solved is learned.
+    assert sum(1 for r in rows if r["job"].startswith("M")) == 40 and len(rows) == 45
 
 
 def test_training_fits_the_value_beside_the_model(tmp_path: Path) -> None:
+    (tmp_path / VALUE_FILE).write_text("an older run's")
     export(DirectorySource(write_feedback(tmp_path / "fb", corpus())), tmp_path / "data",
            views=["sft", "value"], ratios=(1.0, 0.0, 0.0))  # fmt: skip
     report = fit_value(tmp_path / "data", tmp_path, seed=0, log=lambda _: None)
-    assert report is not None and report.rows == 44 and report.solved == 43
+    assert report is not None and report.rows == 45 and report.solved == 44
     model = ValueModel.load(tmp_path / VALUE_FILE)
     assert model.log_solvable(state("tc")) < model.log_solvable(state("ta"))
+    # Nothing to fit (all solved): no value model is left beside the model, not an old one.
+    export(DirectorySource(write_feedback(tmp_path / "fb2", corpus()[:6])), tmp_path / "d2",
+           views=["sft", "value"], ratios=(1.0, 0.0, 0.0))  # fmt: skip
+    assert fit_value(tmp_path / "d2", tmp_path, seed=0, log=lambda _: None) is None
+    assert not (tmp_path / VALUE_FILE).exists()
 
 
 def test_a_value_model_that_cannot_be_read_stops_the_start(
@@ -84,11 +100,16 @@ def test_a_value_model_that_cannot_be_read_stops_the_start(
     bad = tmp_path / "value.json"
     bad.write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueModelError, match="is not a value model"):
-        JobGenerators(GeneratorSettings(value=str(bad)))
+        JobGenerators(GeneratorSettings(value_model=str(bad)))
+    for weights in ({"t:+": "x"}, {"t:+": None}, {"t:+": float("nan")}, {"t:+": True}):
+        bad.write_text(json.dumps({"format": "prover-value-1", "bias": 0.0, "weights": weights}))
+        with pytest.raises(ValueModelError, match="finite bias and weights"):
+            JobGenerators(GeneratorSettings(value_model=str(bad)))
+    bad.write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueModelError, match="cannot read the value model"):
-        JobGenerators(GeneratorSettings(value=str(tmp_path / "missing.json")))
+        JobGenerators(GeneratorSettings(value_model=str(tmp_path / "missing.json")))
     theorem = tmp_path / "t.lean"
     theorem.write_text("theorem t : 1 + 1 = 2 := by sorry\n")
-    monkeypatch.setenv("PROVER_GEN_VALUE", str(bad))
+    monkeypatch.setenv("PROVER_GEN_VALUE_MODEL", str(bad))
     assert main(["prove", str(theorem)]) == 2
     assert "is not a value model" in capsys.readouterr().err

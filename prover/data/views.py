@@ -225,12 +225,10 @@ class ValueView(View):
         return iter(())
 
     def finish(self) -> Emitted:
+        # Not de-duplicated across jobs: how often a state was solved is what is learned.
         for state, solved, meta in self.states.values():
-            if self._first(normalize_state(state), str(solved)):
-                yield (
-                    self.splitter.split(meta["statement"]),
-                    {"state": state, "solved": solved, **meta},
-                )
+            row = {"state": state, "solved": solved, **meta}
+            yield self.splitter.split(meta["statement"]), row
         self.states.clear()
 
 

@@ -263,7 +263,9 @@ class JobGenerators:
         self.generators = Generators(settings.max_models, settings.model_switch_s, load=load)
         # Read now, so that a value model that cannot be read stops the start, not each job.
         # Every job of the coordinator has it: a job cannot choose another.
-        self.value: Value | None = ValueModel.load(settings.value) if settings.value else None
+        self.value: Value | None = (
+            ValueModel.load(settings.value_model) if settings.value_model else None
+        )
 
     def settings_for(self, choice: GeneratorChoice) -> GeneratorSettings:
         overrides = {k: v for k, v in choice.model_dump().items() if v is not None}

@@ -174,6 +174,7 @@ class _Write:
         pipe.hincrby(self.key, "nodes", len(nodes))
         for n in nodes:
             data = {"node": n.id, "parent": n.parent, "score": round(n.score, 4), "state": n.state}
+            data["value"] = round(n.value, 4)
             emit(pipe, keys, job_id, "node", {**data, "tactic": (n.tactics or ("",))[-1]})
 
     def _edges(self, edges: list[Edge]) -> None:
