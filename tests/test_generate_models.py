@@ -77,6 +77,9 @@ def test_checkpoint_loads_and_proposes_what_it_learned(
     batched = sampled.propose_batch(STATES, 3)
     assert len(batched) == len(STATES)
     assert all(1 <= len(p) <= 3 for p in batched)
+    # A state longer than the model's positions keeps its goal and still gets tactics.
+    long = beam.propose_batch(["h : True\n" * 200 + STATES[0], STATES[1]], 2)
+    assert len(long) == 2 and long[0] and long[0][0].tactic == TACTIC
 
 
 def test_served_model_through_the_vllm_client(served: str) -> None:

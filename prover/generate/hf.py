@@ -65,6 +65,7 @@ class TransformersGenerator:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         if not self.seq2seq:
             self.tokenizer.padding_side = "left"
+        self.tokenizer.truncation_side = "left"  # a prompt ends with the goal
         loader: Any = AutoModelForSeq2SeqLM if self.seq2seq else AutoModelForCausalLM
         self.model: Any = loader.from_pretrained(model).to(device).eval()
         self.device, self.template = device, template_for(model, template)
@@ -144,8 +145,13 @@ class TransformersGenerator:
     def complete(
         self, prompts: list[str], n: int, max_tokens: int, temperature: float
     ) -> list[list[Completion]]:
-        """``n`` continuations per prompt; temperature 0 means beam search with ``n`` beams."""
-        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+        """``n`` continuations per prompt; temperature 0 means beam search with ``n`` beams.
+        A prompt longer than the model takes (beside ``max_tokens`` new tokens, for a
+        causal model) keeps its end, where the goal is."""
+        room = max_positions(self.model, 2048) - (0 if self.seq2seq else max_tokens)
+        inputs = self.tokenizer(
+            prompts, return_tensors="pt", padding=True, truncation=True, max_length=max(room, 1)
+        ).to(self.device)
         beam = temperature == 0
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_tokens,
