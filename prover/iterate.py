@@ -286,6 +286,7 @@ class Iteration:
         run = self._search_set(self.valid_set, generator, feedback, "valid")
         row = self.state.row(r)
         row.update(_counts("valid", run), valid_generator="symbolic" if r == 0 else "mixed")
+        row["valid_value_model"] = bool(generator.value_model)
         if r == 0:
             self._export_valid(feedback)
             row["best_round"] = 0

@@ -120,7 +120,8 @@ class GeneratorSettings(BaseSettings):
     )
     value_model: str = Field(
         default="",
-        description="A value model (the value.json `prover train` writes beside a model): "
+        description="A value model (the value.json `prover train` writes beside a model, "
+        "or that model's directory): "
         "the search expands first the states it finds likelier to be proved; empty: none.",
     )
     max_models: int = Field(

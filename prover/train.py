@@ -435,7 +435,9 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     rows = load_rows(config.data, "sft", "train")
     if not rows:
         raise ExportError(f"{config.data} has no sft train split")
+    value_rows = load_rows(config.data, "value", "train")  # checked before the long part
     config.out.mkdir(parents=True, exist_ok=True)
+    (config.out / VALUE_FILE).unlink(missing_ok=True)  # an older run's would pass for this one's
     template = Manifest.load(config.data).prompt_template  # the prompts the export rendered
     start, first = _starting_point(config, rows, log, template)
     torch.manual_seed(config.seed)
@@ -450,7 +452,7 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     seconds = _loop(trainer, first, on_step)
     save_model(config.out, model, tokenizer, data.template)
     after = _evaluate_if(True, config.out, heldout, config, log, "after")
-    value = fit_value(config.data, config.out, config.seed, log)
+    value = fit_value(value_rows, config.out, config.seed, log)
     report = TrainReport(
         model=str(config.out),
         start=str(start),
@@ -471,11 +473,9 @@ def train(config: TrainConfig, log: Log = print, on_step: OnStep | None = None) 
     return report
 
 
-def fit_value(data: Path, out: Path, seed: int, log: Log = print) -> FitReport | None:
-    """Fit a value model on the export's ``value`` train split and save it in ``out``;
-    None (and nothing saved) when the export has none to fit."""
-    (out / VALUE_FILE).unlink(missing_ok=True)  # an older run's would pass for this model's
-    rows = load_rows(data, "value", "train")
+def fit_value(rows: list[Row], out: Path, seed: int, log: Log = print) -> FitReport | None:
+    """Fit a value model on an export's ``value`` rows and save it in ``out``; None (and
+    nothing saved) when there is nothing to fit."""
     if not rows:
         return None
     try:

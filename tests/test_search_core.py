@@ -4,6 +4,7 @@ no Redis, no Lean, milliseconds. The same transition runs on Redis in test_searc
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from prover.generate.select import Generators, JobGenerators
 from prover.search.advance import advance_jobs
 from prover.search.memory import MemoryJob, MemoryStore
 from prover.settings import GeneratorSettings
+from prover.value import VALUE_FILE, ValueModel
 
 STATEMENT = "theorem t (n : Nat) : n + 0 = n"
 
@@ -279,6 +281,17 @@ def test_a_learned_value_ranks_new_states_and_is_not_inherited() -> None:
     assert c.value == -0.1 and abs(path_score(c) + 0.2) < 1e-9
     # D's priority builds on C's path, not on C's value: -0.2 - 0.1, less D's penalty.
     assert abs(d.score - (-0.3 - state_penalty(d.state))) < 1e-9 and d.value == 0.0
+
+
+def test_the_settings_value_model_reaches_the_nodes(tmp_path: Path) -> None:
+    ValueModel({"t:B": -3.0}, 0.0).save(tmp_path / VALUE_FILE)
+    generators = JobGenerators(GeneratorSettings(value_model=str(tmp_path)))  # a model's dir
+    store = MemoryStore()
+    j = job(store, max_expansions=2)
+    steps: dict[tuple[str, ...], Verdict] = {(): state("A"), ("a",): state("B")}
+    run(store, ["j"], Tactics({"A": ["a"]}), Script(steps), value=generators.value)
+    b = next(n for n in j.nodes.values() if n.tactics == ("a",))
+    assert generators.value is not None and b.value == generators.value(b.state) < -3.0
 
 
 class Flaky(Tactics):

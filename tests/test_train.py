@@ -188,6 +188,8 @@ def test_the_loop_search_export_train_propose(settings_for: Any, tmp_path: Path)
         eval_k=8,
         bar=False,
     )
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / VALUE_FILE).write_text("an older run's value model")
     report = train(config, log=print)
     before, after = report.before, report.after
     assert before is not None and after is not None
@@ -200,7 +202,8 @@ def test_the_loop_search_export_train_propose(settings_for: Any, tmp_path: Path)
     )
     assert after.topk > before.topk and after.topk >= 0.4
     # Every state tried on the training side was solved: no value model can be fitted
-    # (test_value.py fits one), and training says so rather than failing.
+    # (test_value.py fits one), training says so rather than failing, and the older file
+    # is gone rather than passing for this model's.
     assert manifest.counts["value"]["train"] == 7 and report.value is None
     assert not (tmp_path / "model" / VALUE_FILE).exists()
 

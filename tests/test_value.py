@@ -15,7 +15,7 @@ from prover.data import DirectorySource, export
 from prover.generate.select import JobGenerators
 from prover.lean.files import subset
 from prover.settings import GeneratorSettings
-from prover.train import fit_value
+from prover.train import fit_value, load_rows
 from prover.value import VALUE_FILE, ValueModel, ValueModelError, features, fit
 from tests.test_export import all_rows, corpus, flat, state, write_feedback
 
@@ -80,18 +80,15 @@ def test_the_value_view_labels_each_tried_state_once(tmp_path: Path) -> None:
 
 
 def test_training_fits_the_value_beside_the_model(tmp_path: Path) -> None:
-    (tmp_path / VALUE_FILE).write_text("an older run's")
     export(DirectorySource(write_feedback(tmp_path / "fb", corpus())), tmp_path / "data",
            views=["sft", "value"], ratios=(1.0, 0.0, 0.0))  # fmt: skip
-    report = fit_value(tmp_path / "data", tmp_path, seed=0, log=lambda _: None)
+    rows = load_rows(tmp_path / "data", "value", "train")
+    report = fit_value(rows, tmp_path, seed=0, log=lambda _: None)
     assert report is not None and report.rows == 45 and report.solved == 44
     model = ValueModel.load(tmp_path / VALUE_FILE)
     assert model.log_solvable(state("tc")) < model.log_solvable(state("ta"))
-    # Nothing to fit (all solved): no value model is left beside the model, not an old one.
-    export(DirectorySource(write_feedback(tmp_path / "fb2", corpus()[:6])), tmp_path / "d2",
-           views=["sft", "value"], ratios=(1.0, 0.0, 0.0))  # fmt: skip
-    assert fit_value(tmp_path / "d2", tmp_path, seed=0, log=lambda _: None) is None
-    assert not (tmp_path / VALUE_FILE).exists()
+    solved = [r for r in rows if r["solved"]]
+    assert fit_value(solved, tmp_path / "none", seed=0, log=lambda _: None) is None
 
 
 def test_a_value_model_that_cannot_be_read_stops_the_start(
@@ -105,9 +102,9 @@ def test_a_value_model_that_cannot_be_read_stops_the_start(
         bad.write_text(json.dumps({"format": "prover-value-1", "bias": 0.0, "weights": weights}))
         with pytest.raises(ValueModelError, match="finite bias and weights"):
             JobGenerators(GeneratorSettings(value_model=str(bad)))
-    bad.write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueModelError, match="cannot read the value model"):
         JobGenerators(GeneratorSettings(value_model=str(tmp_path / "missing.json")))
+    bad.write_text(json.dumps({"format": "something else"}))
     theorem = tmp_path / "t.lean"
     theorem.write_text("theorem t : 1 + 1 = 2 := by sorry\n")
     monkeypatch.setenv("PROVER_GEN_VALUE_MODEL", str(bad))

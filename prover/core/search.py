@@ -40,7 +40,7 @@ SIZE_PENALTY = 0.002
 FIRST_TACTICS = 4
 # A learned value's log-probability counts as much as a tactic's: on the curriculum's
 # validation states, weights from 0.25 to 2 rank solved states above unsolved ones equally
-# well, within 0.01 AUC (docs/benchmarks.md, "A learned value").
+# well, within about 0.01 AUC (docs/benchmarks.md, "A learned value").
 VALUE_WEIGHT = 1.0
 # A value model's estimate of the log-probability that a state is proved (<= 0).
 Value = Callable[[str], float]

@@ -146,12 +146,15 @@ class TransformersGenerator:
         self, prompts: list[str], n: int, max_tokens: int, temperature: float
     ) -> list[list[Completion]]:
         """``n`` continuations per prompt; temperature 0 means beam search with ``n`` beams.
-        A prompt longer than the model takes (beside ``max_tokens`` new tokens, for a
-        causal model) keeps its end, where the goal is."""
-        room = max_positions(self.model, 2048) - (0 if self.seq2seq else max_tokens)
-        inputs = self.tokenizer(
-            prompts, return_tensors="pt", padding=True, truncation=True, max_length=max(room, 1)
-        ).to(self.device)
+        A prompt longer than the model takes (beside the new tokens, for a causal model;
+        at most half its positions) keeps its end, where the goal is."""
+        limit = named_positions(self.model)
+        if limit is not None and not self.seq2seq:
+            max_tokens = min(max_tokens, limit // 2)  # the prompt's end, the goal, needs room
+            limit -= max_tokens
+        cut: dict[str, Any] = {} if limit is None else {"truncation": True, "max_length": limit}
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, **cut)
+        inputs = inputs.to(self.device)
         beam = temperature == 0
         kwargs: dict[str, Any] = {
             "max_new_tokens": max_tokens,
@@ -194,11 +197,17 @@ class TransformersGenerator:
         return Completion(text=text, tokens=tuple(tokens), token_logprobs=tuple(values))
 
 
-def max_positions(model: Any, default: int) -> int:
-    """The longest sequence the model takes (GPT-2 and Llama-style configs name it apart)."""
+def named_positions(model: Any) -> int | None:
+    """The longest sequence the model takes, where its config names one (GPT-2 and
+    Llama-style configs name it apart; T5's relative positions have none)."""
     config = model.config
     known = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
-    return int(known or default)
+    return int(known) if known else None
+
+
+def max_positions(model: Any, default: int) -> int:
+    """:func:`named_positions`, or ``default`` where the config names none."""
+    return named_positions(model) or default
 
 
 def mean_logprob(logits: Any, labels: Any) -> Any:
