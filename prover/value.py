@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from prover.core.goals import parse_goals
+from prover.core.goals import parse_goals, split_hypothesis
 from prover.core.theorem import InputError
 
 FORMAT = "prover-value-1"
@@ -52,8 +52,9 @@ def features(state: str) -> list[str]:
     goals = parse_goals(state)
     found = {f"goals={min(len(goals), 4)}"}
     for goal in goals:
-        local = {name for hyp in goal.hypotheses for name in hyp.split(" : ", 1)[0].split()}
-        types = [hyp.split(" : ", 1)[-1] for hyp in goal.hypotheses]
+        hyps = [split_hypothesis(hyp) for hyp in goal.hypotheses]
+        local = {name for names, _ in hyps for name in names}
+        types = [htype for _, htype in hyps]
         found.add(f"hyps={min(len(types), 6)}")
         found.add(f"length={min(len(goal.target) // 16, 8)}")
         target = _tokens(goal.target, local)

@@ -42,3 +42,9 @@ def _parse_goal(lines: list[str]) -> Goal | None:
     if target is None:
         return None
     return Goal(hypotheses=tuple(hyps), target="\n".join(target), case=case)
+
+
+def split_hypothesis(line: str) -> tuple[list[str], str]:
+    """A hypothesis line's names and type (``x y : Nat``); no names when it has no ``:``."""
+    names, sep, htype = line.partition(" : ")
+    return (names.split(), htype.strip()) if sep else ([], line.strip())

@@ -220,8 +220,11 @@ class ValueView(View):
             return iter(())
         key = (record.job, normalize_state(state))
         solved = record.on_proof or record.verdict == "proved"
-        _, before, meta = self.states.get(key, (state, False, _meta(record)))
-        self.states[key] = (state, before or solved, meta)
+        held = self.states.get(key)
+        if held is None:
+            self.states[key] = (state, solved, _meta(record))
+        elif solved and not held[1]:
+            self.states[key] = (held[0], True, held[2])
         return iter(())
 
     def finish(self) -> Emitted:

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterator
 
-from prover.core.goals import parse_goals
+from prover.core.goals import parse_goals, split_hypothesis
 from prover.core.records import Proposal
 from prover.core.verdicts import Goal
 from prover.generate.base import clean_tactics
@@ -86,7 +86,7 @@ class SymbolicProposer:
 
 def _weighted(goal: Goal, definitions: tuple[str, ...], alone: bool) -> Iterator[tuple[str, float]]:
     """The first goal's tactics; ``alone`` when it is the state's only goal."""
-    hyps = [_split_hypothesis(h) for h in goal.hypotheses]
+    hyps = [split_hypothesis(h) for h in goal.hypotheses]
     used = {name for names, _ in hyps for name in names}
     yield from _closing(goal, hyps, alone)
     yield from _intro(goal.target, used)
@@ -404,11 +404,6 @@ def _nonlinear(
             yield f"have := Nat.mul_le_mul {name} {name}; omega", 0.06
             for v in variables[:2]:
                 yield f"have := Nat.mul_le_mul_right {v} {name}; omega", 0.05
-
-
-def _split_hypothesis(line: str) -> tuple[list[str], str]:
-    names, sep, htype = line.partition(" : ")
-    return (names.split(), htype.strip()) if sep else ([], line.strip())
 
 
 def _fresh(base: str, used: set[str]) -> str:
