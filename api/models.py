@@ -77,7 +77,11 @@ class TreeNode(BaseModel):
         description="The value model's log-probability that the state is proved, which "
         "is part of ``score`` (0 without a value model).",
     )
-    open: bool = Field(description="Still on the frontier (not expanded yet).")
+    visits: int = Field(default=0, description="How many times it was expanded.")
+    open: bool = Field(
+        description="On the frontier: not expanded yet, or with tactics left for another "
+        "expansion (a node is expanded again with its next tactics, its score lowered)."
+    )
 
 
 class Tree(BaseModel):

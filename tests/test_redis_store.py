@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
-from prover.core.jobs import JobSpec
+from prover.core.jobs import Budget, JobSpec
+from prover.core.records import Node
 from prover.core.search import decide
-from prover.core.verdicts import Goal, Open
+from prover.core.verdicts import Failed, Goal, Open
 from prover.generate.symbolic import SymbolicProposer
 from prover.queue.connect import Redis
 from prover.queue.jobs import JobQueue
@@ -77,3 +78,34 @@ def test_the_tactics_that_crashed_lean_are_kept_with_the_job(
         assert store.commit(view, step)
     view = store.view(job_id)
     assert view is not None and view.crashed == {"omega"}
+
+
+def test_an_expanded_node_comes_back_with_its_next_tactics(
+    redis_keys: tuple[Redis, Keys],
+) -> None:
+    """Two tactics a visit: the root goes back on the frontier, lower, with its visit
+    counted; it is not expanded again until its tactics' verdicts are in, and then its
+    next two tactics go."""
+    redis, keys = redis_keys
+    queue, store = JobQueue(redis, keys), RedisStore(redis, keys, "search-test")
+    spec = JobSpec(statement=SPEC.statement, budget=Budget(proposals_per_node=2))
+    job_id = queue.submit(spec)
+    symbolic = lambda *_: (SymbolicProposer(), {})  # noqa: E731
+    advance_jobs(store, [job_id], symbolic)
+    root = Open((Goal(("n : Nat",), "n + 0 = n"),))
+    redis.rpush(keys.results(job_id), encode_result("0", root, "verify-test"))
+    advance_jobs(store, [job_id], symbolic)
+    view = store.view(job_id)
+    assert view is not None and [s.tactics for s in view.pending] and view.open_count == 1
+    back = Node.from_json(redis.hget(keys.nodes(job_id), "0"))
+    assert back.visits == 1 and back.lowered > 0
+    first = {s.tactics for s in view.pending}
+    assert not advance_jobs(store, [job_id], symbolic)  # its tactics are still out
+
+    for task in ("1", "2"):
+        redis.rpush(keys.results(job_id), encode_result(task, Failed("no"), "verify-test"))
+    advance_jobs(store, [job_id], symbolic)
+    view = store.view(job_id)
+    assert view is not None and view.expansions == 2
+    second = {s.tactics for s in view.pending}
+    assert len(second) == 2 and not first & second

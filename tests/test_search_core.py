@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from prover.core.jobs import Budget, GeneratorChoice, JobSpec
-from prover.core.records import Proposal
-from prover.core.search import Value, decide, path_score, state_penalty
+from prover.core.records import Node, Proposal
+from prover.core.search import Value, decide, path_score, reopen, state_penalty
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Timeout, Verdict
 from prover.generate.base import Generator
@@ -135,6 +135,51 @@ def test_a_tactic_that_took_lean_down_is_not_sent_again_in_the_job(down: Verdict
     assert j.status == "proved"
     assert [a.tactics for a in script.checked if a.prefix] == [(), ("boom",), ("a",), ("a", "c")]
     assert j.crashed == {"boom"}
+
+
+def test_a_node_is_expanded_again_with_its_next_tactics_until_none_is_left() -> None:
+    """Two tactics a visit: A's first two fail, its third proves it on a second visit;
+    a node whose tactics are all sent is not put back."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=2, nodes_in_flight=1)
+    script = Script({(): state("A"), ("c",): Proved()})
+    run(store, ["j"], Tactics({"A": ["a", "b", "c", "d"]}), script)
+    assert j.status == "proved" and j.fields["tactics"] == '["c"]'
+    sent = [a.tactics for a in script.checked if a.prefix]
+    assert sent[:4] == [(), ("a",), ("b",), ("c",)]  # no tactic sent twice
+    assert j.expansions == 2
+    stuck = job(store, "s", proposals_per_node=2)
+    run(store, ["s"], Tactics({"A": ["a", "b", "c"]}), Script({(): state("A")}))
+    assert stuck.status == "failed" and stuck.expansions == 2
+    assert stuck.fields["reason"] == "no open state left to expand"
+
+
+def test_a_node_back_on_the_frontier_ranks_by_its_best_untried_tactic() -> None:
+    node = Node(0, None, (), "⊢ A", -1.0)
+    tried = [Proposal(-0.1, "a"), Proposal(-0.5, "b"), Proposal(-2.0, "c")]
+    once = reopen(node, tried, 1)
+    assert once is not None and once.visits == 1
+    path = pytest.approx(path_score(node))
+    assert once.score == pytest.approx(-1.4) and path_score(once) == path
+    twice = reopen(once, tried, 2)
+    assert twice is not None and twice.visits == 2
+    assert twice.score == pytest.approx(-2.9) and path_score(twice) == path
+    assert reopen(twice, tried, 3) is None
+    assert Node.from_json(twice.to_json()) == twice
+
+
+def test_a_node_waits_for_its_last_expansion_before_the_next() -> None:
+    """Two nodes may be in flight, but the one node A has is not expanded twice at once."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=1, nodes_in_flight=2)
+    script = Script({(): state("A"), ("b",): Proved()})
+    in_flight: list[int] = []
+
+    def count(_: int) -> None:
+        in_flight.append(sum(1 for s in j.pending.values() if s.kind == "step"))
+
+    run(store, ["j"], Tactics({"A": ["a", "b"]}), script, between=count)
+    assert j.status == "proved" and max(in_flight) == 1 and j.expansions == 2
 
 
 def test_identical_states_are_one_node_and_the_edge_says_merged() -> None:

@@ -28,7 +28,9 @@ def normalize_state(state: str) -> str:
 class Node:
     """A distinct proof state, reached by ``tactics`` from the theorem's start; ``score``
     is its priority (higher is expanded first); ``value`` is a value model's estimate of
-    the log-probability that the state is proved (0 with none), already in ``score``."""
+    the log-probability that the state is proved (0 with none), already in ``score``.
+    ``visits`` counts its expansions so far, and ``lowered`` is what its score lost for
+    them (see :func:`prover.core.search.reopen`)."""
 
     id: int
     parent: int | None
@@ -36,6 +38,8 @@ class Node:
     state: str
     score: float
     value: float = 0.0
+    visits: int = 0
+    lowered: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -43,8 +47,16 @@ class Node:
     @classmethod
     def from_json(cls, text: str) -> Node:
         data = json.loads(text)
-        tactics, value = tuple(data["tactics"]), data.get("value", 0.0)
-        return cls(data["id"], data["parent"], tactics, data["state"], data["score"], value)
+        return cls(
+            data["id"],
+            data["parent"],
+            tuple(data["tactics"]),
+            data["state"],
+            data["score"],
+            data.get("value", 0.0),
+            data.get("visits", 0),
+            data.get("lowered", 0.0),
+        )
 
 
 @dataclass(frozen=True, order=True)

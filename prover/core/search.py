@@ -15,13 +15,19 @@ round of verdicts. An ``open`` verdict adds a child
 unless its goals were seen before (identical states are one node, which also cuts
 cycles); ``proved`` prefixes are checked again as whole proofs, best first, before the
 job is reported proved.
+
+A node is expanded again while its generator has tactics left for it: each expansion
+sends the next ``proposals_per_node`` of its proposals (a node's ``visits`` say which),
+and puts the node back on the frontier with its priority lowered to what its best
+untried tactic is worth (:func:`reopen`). A node whose first tactics all failed is thus
+not the end of its line, and one whose children do well waits behind them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from prover.core.goals import parse_goals
@@ -63,8 +69,27 @@ def state_penalty(state: str) -> float:
 
 def path_score(node: Node) -> float:
     """The node's path score (log-probabilities less length penalties), without its
-    state's penalty or value: what its children's scores build on."""
-    return node.score + state_penalty(node.state) - VALUE_WEIGHT * node.value
+    state's penalty, value or visits: what its children's scores build on."""
+    return node.score + node.lowered + state_penalty(node.state) - VALUE_WEIGHT * node.value
+
+
+def reopen(node: Node, tried: Sequence[Proposal], sent: int) -> Node | None:
+    """The node back on the frontier after an expansion that sent ``tried[:sent]`` (its
+    tactics best first, those of earlier visits included), or None when none is left.
+    Its priority drops by how much worse its best untried tactic is than its best one:
+    a tactic from here is then ranked about as a child's would be."""
+    if len(tried) <= sent:
+        return None
+    lowered = tried[0].score - tried[sent].score
+    score = node.score + node.lowered - lowered
+    return replace(node, score=score, visits=node.visits + 1, lowered=lowered)
+
+
+def wanted(view: JobView, node: Node) -> int:
+    """How many proposals to ask for ``node``: this visit's, those of its earlier
+    visits (a deterministic generator gives them again, first), one to tell whether any
+    are left, and as many as the job has tactics it will not send again."""
+    return (node.visits + 1) * view.budget.proposals_per_node + 1 + len(view.crashed)
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,7 @@ class Transition:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     expanded: list[Node] = field(default_factory=list)
+    reopened: list[Node] = field(default_factory=list)  # expanded ones back on the frontier
     candidates: list[Step] = field(default_factory=list)
     crashed: set[str] = field(default_factory=set)  # the view's, and this step's
     next_node: int = 0
@@ -136,14 +162,19 @@ def decide(view: JobView, now: float, value: Value | None = None) -> Transition:
 
 def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal]]) -> None:
     """Add the step tasks for ``t.expanded`` (``proposals[i]`` are the tactics proposed for
-    ``t.expanded[i]``, best first), within the job's verifier budget."""
+    ``t.expanded[i]``, best first, :func:`wanted` of them), within the job's verifier
+    budget, and put back on the frontier the nodes that have tactics left."""
     budget = view.budget
     room = budget.max_verifier_calls - view.verifier_calls - len(t.tasks)
     for node, proposed in zip(t.expanded, proposals, strict=True):
         # A tactic that took a Lean process down in this job is likely to again, on its
         # other states, and each crash costs a process's start: tens of seconds of a core.
         tried = [p for p in proposed if p.tactic not in t.crashed]
-        for rank, p in enumerate(tried[: budget.proposals_per_node]):
+        done = node.visits * budget.proposals_per_node
+        sent = done + budget.proposals_per_node
+        if (back := reopen(node, tried, sent)) is not None:
+            t.reopened.append(back)
+        for rank, p in enumerate(tried[done:sent]):
             if room <= 0:
                 return
             tactics = (*node.tactics, p.tactic)
@@ -230,7 +261,7 @@ class _Decision:
         busy = {s.node for s in waiting if s.kind == "step"}
         spent = self._over_budget()
         if spent is None and not any(s.kind == "root" for s in waiting):
-            self._expand(budget.nodes_in_flight - len(busy))
+            self._expand(budget.nodes_in_flight - len(busy), busy)
         if waiting or t.tasks or t.candidates or t.expanded:
             return
         if view.open_count + len(t.nodes) == 0:
@@ -255,12 +286,14 @@ class _Decision:
             return f"verifier budget ({budget.max_verifier_calls}) spent"
         return None
 
-    def _expand(self, room: int) -> None:
+    def _expand(self, room: int, busy: set[int | None]) -> None:
         """Choose the best ``room`` open nodes, within the expansion budget."""
         room = min(room, self.budget.max_expansions - self.view.expansions)
         if room <= 0:
             return
-        self.t.expanded = best_first([*self.view.best_open, *self.t.nodes])[:room]
+        # A node back on the frontier waits for its last expansion's verdicts.
+        ready = [n for n in self.view.best_open if n.id not in busy]
+        self.t.expanded = best_first([*ready, *self.t.nodes])[:room]
 
 
 class JobStore(Protocol):

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from prover.core.jobs import GeneratorChoice
-from prover.core.search import JobStore, JobView, Transition, Value, complete, decide
+from prover.core.records import Proposal
+from prover.core.search import JobStore, JobView, Transition, Value, complete, decide, wanted
 from prover.core.theorem import Theorem
 from prover.generate.base import Generator
 from prover.generate.select import model_of, propose_shared
@@ -65,8 +66,8 @@ def _generate(
     wants = [t.start or bool(t.expanded) for _, t in planned]
     choices = [view.spec.generator for (view, _), w in zip(planned, wants, strict=True) if w]
     admitted = iter(admit(choices, now) if admit else [True] * len(choices))
-    for (view, t), wanted in zip(planned, wants, strict=True):
-        if wanted and not next(admitted):
+    for (view, t), asks in zip(planned, wants, strict=True):
+        if asks and not next(admitted):
             if t.start:
                 continue  # it starts in a pass that admits its generator
             t.expanded = []  # its nodes stay open for a later pass
@@ -88,19 +89,27 @@ def _generate(
 
 
 def _propose(items: Group) -> None:
-    """Proposals for the nodes of jobs whose generators share one model."""
+    """Proposals for the nodes of jobs whose generators share one model: one batch for
+    each number of proposals wanted (a node on a later visit wants more)."""
     if not items:
         return
-    # As many more as the job has tactics it will not send again (they crashed Lean).
-    n = max(v.budget.proposals_per_node + len(v.crashed) for _, v, _ in items)
-    parts = [(g, [node.state for node in t.expanded]) for g, _, t in items]
+    counts = [[wanted(view, node) for node in t.expanded] for _, view, t in items]
+    got: list[dict[int, list[Proposal]]] = [{} for _ in items]
     try:
-        proposals = propose_shared(parts, n)
+        for n in sorted({n for c in counts for n in c}):
+            ks = [[k for k, m in enumerate(c) if m == n] for c in counts]
+            asked = [
+                (i, g, [t.expanded[k].state for k in ks[i]]) for i, (g, _, t) in enumerate(items)
+            ]
+            asked = [a for a in asked if a[2]]
+            answers = propose_shared([(g, states) for _, g, states in asked], n)
+            for (i, _, _), proposed in zip(asked, answers, strict=True):
+                got[i] |= dict(zip(ks[i], proposed, strict=True))
     except Exception as err:
         name = model_of(items[0][0]).name
         log.warning("generator %s failed; its nodes stay open: %s", name, err)
         for _, _, t in items:
             t.expanded = []
         return
-    for (_, view, t), proposed in zip(items, proposals, strict=True):
-        complete(view, t, proposed)
+    for (_, view, t), by_node in zip(items, got, strict=True):
+        complete(view, t, [by_node[k] for k in range(len(t.expanded))])

@@ -120,6 +120,9 @@ class MemoryStore:
             job.pending.pop(task, None)
         del job.results[: t.consumed]
         job.open -= {n.id for n in t.expanded}
+        for node in t.reopened:
+            job.nodes[node.id] = node
+            job.open.add(node.id)
         job.expansions += len(t.expanded)
         job.events += [("expanded", {"node": n.id}) for n in t.expanded]
         if not t.start:

@@ -123,6 +123,9 @@ class _Write:
             pipe.hincrby(self.key, "expansions", len(t.expanded))
             for node in t.expanded:
                 emit(pipe, keys, job_id, "expanded", {"node": node.id})
+        if t.reopened:
+            pipe.hset(keys.nodes(job_id), mapping={str(n.id): n.to_json() for n in t.reopened})
+            pipe.zadd(keys.frontier(job_id), {str(n.id): -n.score for n in t.reopened})
         if not t.start:
             queued = json.dumps([c.data() for c in t.candidates], ensure_ascii=False)
             fields = {"next_node": t.next_node, "candidates": queued}
