@@ -100,6 +100,9 @@ def test_an_expanded_node_comes_back_with_its_next_tactics(
     back = Node.from_json(redis.hget(keys.nodes(job_id), "0"))
     assert back.visits == 1 and back.lowered > 0
     first = {s.tactics for s in view.pending}
+    assert {(t,) for t in back.sent} == first
+    tree = queue.tree(job_id)
+    assert tree is not None and tree["nodes"][0]["visits"] == 1 and tree["nodes"][0]["open"]
     assert not advance_jobs(store, [job_id], symbolic)  # its tactics are still out
 
     for task in ("1", "2"):

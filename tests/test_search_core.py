@@ -4,13 +4,14 @@ no Redis, no Lean, milliseconds. The same transition runs on Redis in test_searc
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from prover.core.jobs import Budget, GeneratorChoice, JobSpec
 from prover.core.records import Node, Proposal
-from prover.core.search import Value, decide, path_score, reopen, state_penalty
+from prover.core.search import Value, decide, path_score, state_penalty, visit
 from prover.core.theorem import Attempt
 from prover.core.verdicts import Crashed, Failed, Goal, Open, Proved, Timeout, Verdict
 from prover.generate.base import Generator
@@ -156,16 +157,84 @@ def test_a_node_is_expanded_again_with_its_next_tactics_until_none_is_left() -> 
 
 def test_a_node_back_on_the_frontier_ranks_by_its_best_untried_tactic() -> None:
     node = Node(0, None, (), "⊢ A", -1.0)
-    tried = [Proposal(-0.1, "a"), Proposal(-0.5, "b"), Proposal(-2.0, "c")]
-    once = reopen(node, tried, 1)
-    assert once is not None and once.visits == 1
+    a, b, c = Proposal(-0.1, "a"), Proposal(-0.5, "b"), Proposal(-2.0, "c")
+    once = visit(node, [a, b, c], ["a"], [b, c])
     path = pytest.approx(path_score(node))
+    assert once.visits == 1 and once.sent == ("a",)
     assert once.score == pytest.approx(-1.4) and path_score(once) == path
-    twice = reopen(once, tried, 2)
-    assert twice is not None and twice.visits == 2
+    twice = visit(once, [a, b, c], ["b"], [c])
+    assert twice.visits == 2 and twice.sent == ("a", "b")
     assert twice.score == pytest.approx(-2.9) and path_score(twice) == path
-    assert reopen(twice, tried, 3) is None
     assert Node.from_json(twice.to_json()) == twice
+    # A generator's list that is not sorted never raises a node's priority.
+    assert visit(node, [b, a], ["b"], [a]).score == node.score
+
+
+def test_a_tactic_that_crashes_later_does_not_hide_an_untried_one() -> None:
+    """One tactic a visit: ``boom`` is sent on A's first visit and crashes; ``b`` and
+    ``c`` are still sent on the next ones (positions in the list do not count)."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=1, nodes_in_flight=1)
+    down = Crashed("the Lean process exited (1) while checking", took_down=True)
+    script = Script({(): state("A"), ("boom",): down, ("c",): Proved()})
+    run(store, ["j"], Tactics({"A": ["boom", "b", "c"]}), script)
+    assert j.status == "proved"
+    assert [a.tactics for a in script.checked if a.prefix] == [(), ("boom",), ("b",), ("c",)]
+
+
+def test_a_tactic_that_crashed_in_this_pass_leaves_room_for_another() -> None:
+    """``boom`` crashes at A; B's list starts with it: B still sends c, d and e."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=2, nodes_in_flight=1)
+    down = Crashed("the Lean process exited (1) while checking", took_down=True)
+    steps: dict[tuple[str, ...], Verdict] = {
+        (): state("A"),
+        ("boom",): down,
+        ("a",): state("B"),
+        ("a", "e"): Proved(),
+    }
+    script = Script(steps)
+    run(store, ["j"], Tactics({"A": ["boom", "a"], "B": ["boom", "c", "d", "e"]}), script)
+    assert j.status == "proved" and j.fields["tactics"] == '["a", "e"]'
+
+
+def test_a_spent_verifier_budget_leaves_the_untried_nodes_open() -> None:
+    """The budget runs out in the middle of an expansion: the job is exhausted, not
+    failed, and the node was back on the frontier with its tactics left."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=3, nodes_in_flight=2, max_verifier_calls=5)
+    steps: dict[tuple[str, ...], Verdict] = {(): state("A"), ("a",): state("B")}
+    by_target = {"A": ["a", "b", "c", "d", "e"], "B": ["x", "y", "z"]}
+    run(store, ["j"], Tactics(by_target), Script(steps))
+    assert j.status == "exhausted" and "verifier budget (5) spent" in j.fields["reason"]
+    assert j.nodes[0].sent == ("a", "b", "c")
+    last = [d for k, d in j.events if k == "expanded" and d["node"] == 0][-1]
+    assert last["open"] and last["visits"] == 1
+
+
+def test_nodes_on_different_visits_get_proposals_in_one_pass() -> None:
+    """A's second visit and B's first in one pass: a batch of each size, and each node
+    sends its own next tactic."""
+    store = MemoryStore()
+    j = job(store, proposals_per_node=1, nodes_in_flight=2)
+    steps: dict[tuple[str, ...], Verdict] = {(): state("A"), ("a",): state("B")}
+    steps[("a", "y")] = Proved()
+    script = Script(steps)
+    asked: list[tuple[int, list[str]]] = []
+
+    class Counted(Tactics):
+        def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
+            asked.append((n, [s.rsplit("⊢ ", 1)[-1] for s in states]))
+            return super().propose_batch(states, n)
+
+    marks = [0]
+    generator = Counted({"A": ["a", "b", "c"], "B": ["x", "y"]})
+    run(store, ["j"], generator, script, between=lambda _: marks.append(len(asked)))
+    assert j.status == "proved"
+    passes = [asked[a:b] for a, b in pairwise(marks)]
+    assert [(2, ["B"]), (3, ["A"])] in passes
+    sent = [a.tactics for a in script.checked if a.prefix]
+    assert len(sent) == len(set(sent))  # nothing sent twice
 
 
 def test_a_node_waits_for_its_last_expansion_before_the_next() -> None:

@@ -408,7 +408,7 @@ class Timeline {
       submitted: () => "submitted",
       started: () => `started on ${data.coordinator}`,
       node: () => `state #${data.node}, ${goalText(data.state)} ← ${data.tactic || "start"}`,
-      expanded: () => `expanded #${data.node}`,
+      expanded: () => `expanded #${data.node}` + (data.open ? ` (visit ${data.visits}, tactics left)` : ""),
       verdict: () => (data.merged ? `merged into #${data.child} ← ${data.tactic}`
         : `${data.kind === "confirm" ? "whole proof " : ""}${data.status} ← ${data.tactic}` +
           ` (${Number(data.time_s).toFixed(2)} s)`),
@@ -440,7 +440,8 @@ function goalText(state) {
 
 function describe(item) {
   if (item.kind === "state") {
-    return [["State", `#${item.id} (${item.expanded ? "expanded" : "open"}), ` +
+    const visits = item.visits ? `, expanded ${item.visits}x` : "";
+    return [["State", `#${item.id} (${item.expanded ? "expanded" : "open"}${visits}), ` +
       `${goalText(item.state)}, score ${item.score}`],
     ["Tactic", item.tactic || "(the theorem's start)", true],
     ["Goals", item.state || "no goals", true]];

@@ -64,7 +64,14 @@ export class SearchTree {
       case "expanded": {
         this.expansions += 1;
         const item = this.items.get(this.stateKey(data.node));
-        if (item) item.expanded = true;
+        if (item && data.open) {
+          // Back on the frontier with its next tactics, at a lower score.
+          item.score = data.score;
+          item.visits = data.visits;
+        } else if (item) {
+          item.expanded = true;
+          item.visits = data.visits;
+        }
         return true;
       }
       case "verdict":

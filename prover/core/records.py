@@ -29,8 +29,8 @@ class Node:
     """A distinct proof state, reached by ``tactics`` from the theorem's start; ``score``
     is its priority (higher is expanded first); ``value`` is a value model's estimate of
     the log-probability that the state is proved (0 with none), already in ``score``.
-    ``visits`` counts its expansions so far, and ``lowered`` is what its score lost for
-    them (see :func:`prover.core.search.reopen`)."""
+    ``visits`` counts its expansions so far, ``sent`` the tactics they sent, and
+    ``lowered`` is what its score lost for them (see :func:`prover.core.search.visit`)."""
 
     id: int
     parent: int | None
@@ -39,6 +39,7 @@ class Node:
     score: float
     value: float = 0.0
     visits: int = 0
+    sent: tuple[str, ...] = ()
     lowered: float = 0.0
 
     def to_json(self) -> str:
@@ -55,6 +56,7 @@ class Node:
             data["score"],
             data.get("value", 0.0),
             data.get("visits", 0),
+            tuple(data.get("sent", ())),
             data.get("lowered", 0.0),
         )
 

@@ -19,7 +19,7 @@ job is reported proved.
 A node is expanded again while its generator has tactics left for it: each expansion
 sends the next ``proposals_per_node`` of its proposals (a node's ``visits`` say which),
 and puts the node back on the frontier with its priority lowered to what its best
-untried tactic is worth (:func:`reopen`). A node whose first tactics all failed is thus
+untried tactic is worth (:func:`visit`). A node whose first tactics all failed is thus
 not the end of its line, and one whose children do well waits behind them.
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from prover.core.goals import parse_goals
 from prover.core.jobs import Budget, FinalStatus, JobSpec
@@ -48,6 +48,8 @@ FIRST_TACTICS = 4
 # validation states, weights from 0.25 to 2 rank solved states above unsolved ones equally
 # well, within about 0.01 AUC (docs/benchmarks.md, "A learned value").
 VALUE_WEIGHT = 1.0
+# The most proposals asked of a generator at once (the OpenAI-compatible API's limit).
+MAX_PROPOSALS = 256
 # A value model's estimate of the log-probability that a state is proved (<= 0).
 Value = Callable[[str], float]
 
@@ -73,23 +75,29 @@ def path_score(node: Node) -> float:
     return node.score + node.lowered + state_penalty(node.state) - VALUE_WEIGHT * node.value
 
 
-def reopen(node: Node, tried: Sequence[Proposal], sent: int) -> Node | None:
-    """The node back on the frontier after an expansion that sent ``tried[:sent]`` (its
-    tactics best first, those of earlier visits included), or None when none is left.
-    Its priority drops by how much worse its best untried tactic is than its best one:
-    a tactic from here is then ranked about as a child's would be."""
-    if len(tried) <= sent:
-        return None
-    lowered = tried[0].score - tried[sent].score
-    score = node.score + node.lowered - lowered
-    return replace(node, score=score, visits=node.visits + 1, lowered=lowered)
+def visit(node: Node, proposed: Sequence[Proposal], sent: list[str], left: list[Proposal]) -> Node:
+    """The node after an expansion that sent ``sent`` of ``proposed`` (all of its
+    proposals, best first) and has ``left`` untried. With tactics left, its priority is
+    lowered by how much worse the best of them scores than its best tactic: a tactic
+    from here then ranks about as a child's would."""
+    lowered = node.lowered
+    if left:
+        lowered = max(max(p.score for p in proposed) - left[0].score, 0.0)
+    return replace(
+        node,
+        score=node.score + node.lowered - lowered,
+        visits=node.visits + bool(sent),
+        sent=(*node.sent, *sent),
+        lowered=lowered,
+    )
 
 
-def wanted(view: JobView, node: Node) -> int:
-    """How many proposals to ask for ``node``: this visit's, those of its earlier
-    visits (a deterministic generator gives them again, first), one to tell whether any
-    are left, and as many as the job has tactics it will not send again."""
-    return (node.visits + 1) * view.budget.proposals_per_node + 1 + len(view.crashed)
+def wanted(view: JobView, t: Transition, node: Node) -> int:
+    """How many proposals to ask for ``node``: the tactics it sent before (a generator
+    gives its best again), this visit's, one to tell whether any are left, and as many
+    as the job will not send again; at most ``MAX_PROPOSALS``."""
+    n = len(node.sent) + view.budget.proposals_per_node + 1 + len(t.crashed)
+    return min(n, MAX_PROPOSALS)
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,8 @@ class Transition:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     expanded: list[Node] = field(default_factory=list)
-    reopened: list[Node] = field(default_factory=list)  # expanded ones back on the frontier
+    visited: list[Node] = field(default_factory=list)  # the expanded nodes, after it
+    reopened: set[int] = field(default_factory=set)  # those back on the frontier
     candidates: list[Step] = field(default_factory=list)
     crashed: set[str] = field(default_factory=set)  # the view's, and this step's
     next_node: int = 0
@@ -145,6 +154,19 @@ class Transition:
     @property
     def merged(self) -> int:
         return sum(1 for e in self.edges if e.merged)
+
+    def expansions(self) -> list[dict[str, Any]]:
+        """The ``expanded`` events' data: each expanded node's visits, whether it is back
+        on the frontier, and its (lowered) score."""
+        return [
+            {
+                "node": n.id,
+                "visits": n.visits,
+                "open": n.id in self.reopened,
+                "score": round(n.score, 4),
+            }
+            for n in self.visited
+        ]
 
     def moved(self) -> bool:
         return bool(self.start or self.consumed or self.tasks or self.expanded or self.final)
@@ -163,25 +185,28 @@ def decide(view: JobView, now: float, value: Value | None = None) -> Transition:
 def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal]]) -> None:
     """Add the step tasks for ``t.expanded`` (``proposals[i]`` are the tactics proposed for
     ``t.expanded[i]``, best first, :func:`wanted` of them), within the job's verifier
-    budget, and put back on the frontier the nodes that have tactics left."""
+    budget: the best ``proposals_per_node`` that the node has not sent before. The nodes
+    as they are after it go to ``t.visited``, and those with tactics left back on the
+    frontier."""
     budget = view.budget
     room = budget.max_verifier_calls - view.verifier_calls - len(t.tasks)
     for node, proposed in zip(t.expanded, proposals, strict=True):
         # A tactic that took a Lean process down in this job is likely to again, on its
         # other states, and each crash costs a process's start: tens of seconds of a core.
-        tried = [p for p in proposed if p.tactic not in t.crashed]
-        done = node.visits * budget.proposals_per_node
-        sent = done + budget.proposals_per_node
-        if (back := reopen(node, tried, sent)) is not None:
-            t.reopened.append(back)
-        for rank, p in enumerate(tried[done:sent]):
-            if room <= 0:
-                return
+        skip = t.crashed | set(node.sent)
+        fresh = [p for p in proposed if p.tactic not in skip]
+        chosen = fresh[: min(budget.proposals_per_node, max(room, 0))]
+        for k, p in enumerate(chosen):
             tactics = (*node.tactics, p.tactic)
             total = path_score(node) + p.score - budget.length_penalty
-            step = Step("", "step", node.id, tactics, total, rank)
+            # Ranked after the tactics of its earlier visits: see FIRST_TACTICS.
+            step = Step("", "step", node.id, tactics, total, len(node.sent) + k)
             t.tasks.append((step, Attempt.steps(view.theorem, tactics)))
-            room -= 1
+        room -= len(chosen)
+        left = fresh[len(chosen) :]
+        t.visited.append(visit(node, proposed, [p.tactic for p in chosen], left))
+        if left:
+            t.reopened.add(node.id)
 
 
 class _Decision:

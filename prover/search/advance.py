@@ -1,5 +1,6 @@
 """One pass over held jobs: read each job's view, decide, generate tactics for every
-chosen node in one batch per model (outside any store transaction), and commit.
+chosen node in one batch per model and number of proposals wanted (outside any store
+transaction), and commit.
 Jobs whose generator's model is not admitted this pass wait, nodes open, for a later one."""
 
 from __future__ import annotations
@@ -93,23 +94,37 @@ def _propose(items: Group) -> None:
     each number of proposals wanted (a node on a later visit wants more)."""
     if not items:
         return
-    counts = [[wanted(view, node) for node in t.expanded] for _, view, t in items]
-    got: list[dict[int, list[Proposal]]] = [{} for _ in items]
+    wants = {
+        (i, k): wanted(view, t, node)
+        for i, (_, view, t) in enumerate(items)
+        for k, node in enumerate(t.expanded)
+    }
+    got: dict[tuple[int, int], list[Proposal]] = {}
     try:
-        for n in sorted({n for c in counts for n in c}):
-            ks = [[k for k, m in enumerate(c) if m == n] for c in counts]
-            asked = [
-                (i, g, [t.expanded[k].state for k in ks[i]]) for i, (g, _, t) in enumerate(items)
-            ]
-            asked = [a for a in asked if a[2]]
-            answers = propose_shared([(g, states) for _, g, states in asked], n)
-            for (i, _, _), proposed in zip(asked, answers, strict=True):
-                got[i] |= dict(zip(ks[i], proposed, strict=True))
+        for n in sorted(set(wants.values())):
+            got |= _batch(items, [key for key, m in wants.items() if m == n], n)
     except Exception as err:
         name = model_of(items[0][0]).name
         log.warning("generator %s failed; its nodes stay open: %s", name, err)
         for _, _, t in items:
             t.expanded = []
         return
-    for (_, view, t), by_node in zip(items, got, strict=True):
-        complete(view, t, [by_node[k] for k in range(len(t.expanded))])
+    for i, (_, view, t) in enumerate(items):
+        complete(view, t, [got[i, k] for k in range(len(t.expanded))])
+
+
+def _batch(
+    items: Group, keys: list[tuple[int, int]], n: int
+) -> dict[tuple[int, int], list[Proposal]]:
+    """``n`` proposals for each node named by (job, node) in ``keys``: one model batch,
+    each job's states together (a mixed generator ranks a job's states at once)."""
+    jobs: dict[int, list[int]] = {}
+    for i, k in keys:
+        jobs.setdefault(i, []).append(k)
+    parts = [(items[i][0], [items[i][2].expanded[k].state for k in ks]) for i, ks in jobs.items()]
+    answers = propose_shared(parts, n)
+    return {
+        (i, k): proposed
+        for (i, ks), per_job in zip(jobs.items(), answers, strict=True)
+        for k, proposed in zip(ks, per_job, strict=True)
+    }

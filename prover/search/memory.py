@@ -120,11 +120,10 @@ class MemoryStore:
             job.pending.pop(task, None)
         del job.results[: t.consumed]
         job.open -= {n.id for n in t.expanded}
-        for node in t.reopened:
-            job.nodes[node.id] = node
-            job.open.add(node.id)
+        job.nodes |= {n.id: n for n in t.visited}
+        job.open |= t.reopened
         job.expansions += len(t.expanded)
-        job.events += [("expanded", {"node": n.id}) for n in t.expanded]
+        job.events += [("expanded", data) for data in t.expansions()]
         if not t.start:
             job.candidates, job.next_node = list(t.candidates), t.next_node
             job.crashed = set(t.crashed)

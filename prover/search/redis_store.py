@@ -121,11 +121,7 @@ class _Write:
         if t.expanded:
             pipe.zrem(keys.frontier(job_id), *(str(n.id) for n in t.expanded))
             pipe.hincrby(self.key, "expansions", len(t.expanded))
-            for node in t.expanded:
-                emit(pipe, keys, job_id, "expanded", {"node": node.id})
-        if t.reopened:
-            pipe.hset(keys.nodes(job_id), mapping={str(n.id): n.to_json() for n in t.reopened})
-            pipe.zadd(keys.frontier(job_id), {str(n.id): -n.score for n in t.reopened})
+        self._visited(t)
         if not t.start:
             queued = json.dumps([c.data() for c in t.candidates], ensure_ascii=False)
             fields = {"next_node": t.next_node, "candidates": queued}
@@ -179,6 +175,18 @@ class _Write:
             data = {"node": n.id, "parent": n.parent, "score": round(n.score, 4), "state": n.state}
             data["value"] = round(n.value, 4)
             emit(pipe, keys, job_id, "node", {**data, "tactic": (n.tactics or ("",))[-1]})
+
+    def _visited(self, t: Transition) -> None:
+        """The expanded nodes as they are now; those with tactics left go back."""
+        if not t.visited:
+            return
+        pipe, keys, job_id = self.pipe, self.keys, self.job_id
+        pipe.hset(keys.nodes(job_id), mapping={str(n.id): n.to_json() for n in t.visited})
+        back = {str(n.id): -n.score for n in t.visited if n.id in t.reopened}
+        if back:
+            pipe.zadd(keys.frontier(job_id), back)
+        for data in t.expansions():
+            emit(pipe, keys, job_id, "expanded", data)
 
     def _edges(self, edges: list[Edge]) -> None:
         if not edges:
