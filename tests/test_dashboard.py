@@ -306,7 +306,9 @@ def test_the_service_page_charts_move_while_jobs_run(browser: Any, site: str, sh
     assert max(rates) > 0, rates
     assert all(s == "proved" for s in statuses), statuses
     expect(page.locator("#chart-latency")).to_have_attribute("data-last", re.compile('"p50":0?\\.'))
-    assert int(page.locator("#chart-rate").get_attribute("data-points") or 0) >= 3
+    # The chart gains a point each poll: it may hold two when the jobs end that fast.
+    points = re.compile(r"^([3-9]|\d{2,})$")
+    expect(page.locator("#chart-rate")).to_have_attribute("data-points", points, timeout=15000)
     page.screenshot(path=str(shots / "dashboard-service.png"), full_page=True)
 
     # The list: 20 a page, the 21st on the next; a status and a name filter.
