@@ -155,6 +155,13 @@ def test_a_node_is_expanded_again_with_its_next_tactics_until_none_is_left() -> 
     assert stuck.fields["reason"] == "no open state left to expand"
 
 
+def test_a_node_sends_at_most_max_proposals_tactics() -> None:
+    store = MemoryStore()
+    j = job(store, proposals_per_node=128)
+    run(store, ["j"], Tactics({"A": [f"t{k}" for k in range(300)]}), Script({(): state("A")}))
+    assert j.status == "failed" and j.expansions == 2 and len(j.nodes[0].sent) == 256
+
+
 def test_a_node_back_on_the_frontier_ranks_by_its_best_untried_tactic() -> None:
     node = Node(0, None, (), "⊢ A", -1.0)
     a, b, c = Proposal(-0.1, "a"), Proposal(-0.5, "b"), Proposal(-2.0, "c")

@@ -408,7 +408,7 @@ class Timeline {
       submitted: () => "submitted",
       started: () => `started on ${data.coordinator}`,
       node: () => `state #${data.node}, ${goalText(data.state)} ← ${data.tactic || "start"}`,
-      expanded: () => `expanded #${data.node}` + (data.open ? ` (visit ${data.visits}, tactics left)` : ""),
+      expanded: () => `expanded #${data.node}` + (data.open && data.visits ? ` (visit ${data.visits}, tactics left)` : ""),
       verdict: () => (data.merged ? `merged into #${data.child} ← ${data.tactic}`
         : `${data.kind === "confirm" ? "whole proof " : ""}${data.status} ← ${data.tactic}` +
           ` (${Number(data.time_s).toFixed(2)} s)`),

@@ -17,7 +17,7 @@ cycles); ``proved`` prefixes are checked again as whole proofs, best first, befo
 job is reported proved.
 
 A node is expanded again while its generator has tactics left for it: each expansion
-sends the next ``proposals_per_node`` of its proposals (a node's ``visits`` say which),
+sends the best ``proposals_per_node`` of its proposals that it has not sent before,
 and puts the node back on the frontier with its priority lowered to what its best
 untried tactic is worth (:func:`visit`). A node whose first tactics all failed is thus
 not the end of its line, and one whose children do well waits behind them.
@@ -41,8 +41,9 @@ from prover.core.verdicts import Crashed, Open, Proved, Timeout, Verdict, descri
 GOAL_PENALTY = 0.5
 # Longer targets are further from closing: per character of all goals' targets.
 SIZE_PENALTY = 0.002
-# An expansion's best tactics go to the verifiers ahead of every job's later ones, so a
-# job that its first tactics prove ends before other jobs' long tails are checked.
+# A node's best tactics go to the verifiers ahead of every job's later ones, so a job
+# that its first tactics prove ends before other jobs' long tails are checked. (A node's
+# later visits send only later ones.)
 FIRST_TACTICS = 4
 # A learned value's log-probability counts as much as a tactic's: on the curriculum's
 # validation states, weights from 0.25 to 2 rank solved states above unsolved ones equally
@@ -56,7 +57,7 @@ Value = Callable[[str], float]
 
 def priority(step: Step) -> Priority:
     """Which task stream a step goes to: roots and confirmations (someone waits on them)
-    first of all, then the first ``FIRST_TACTICS`` of each expansion, then the rest."""
+    first of all, then each node's first ``FIRST_TACTICS`` tactics, then the rest."""
     if step.kind != "step":
         return "urgent"
     return "first" if step.rank < FIRST_TACTICS else "later"
@@ -82,7 +83,7 @@ def visit(node: Node, proposed: Sequence[Proposal], sent: list[str], left: list[
     from here then ranks about as a child's would."""
     lowered = node.lowered
     if left:
-        lowered = max(max(p.score for p in proposed) - left[0].score, 0.0)
+        lowered = max(max(p.score for p in proposed) - max(p.score for p in left), 0.0)
     return replace(
         node,
         score=node.score + node.lowered - lowered,
@@ -204,6 +205,9 @@ def complete(view: JobView, t: Transition, proposals: Sequence[Sequence[Proposal
             t.tasks.append((step, Attempt.steps(view.theorem, tactics)))
         room -= len(chosen)
         left = fresh[len(chosen) :]
+        # A sampling model may propose new tactics on every visit: MAX_PROPOSALS in all.
+        if len(node.sent) + len(chosen) >= MAX_PROPOSALS:
+            left = []
         t.visited.append(visit(node, proposed, [p.tactic for p in chosen], left))
         if left:
             t.reopened.add(node.id)
