@@ -22,6 +22,7 @@ from prover.settings import GeneratorSettings
 from prover.value import VALUE_FILE, ValueModel
 
 STATEMENT = "theorem t (n : Nat) : n + 0 = n"
+CRASH = Crashed("the Lean process exited (1) while checking", took_down=True)
 
 
 def state(name: str) -> Open:
@@ -117,7 +118,7 @@ def test_a_prefix_whose_whole_proof_fails_is_never_reported_proved() -> None:
 @pytest.mark.parametrize(
     "down",
     [
-        Crashed("the Lean process exited (1) while checking", took_down=True),
+        CRASH,
         Timeout(limit_s=60.0, took_down=True),  # killed at the deadline
     ],
 )
@@ -182,8 +183,7 @@ def test_a_tactic_that_crashes_later_does_not_hide_an_untried_one() -> None:
     ``c`` are still sent on the next ones (positions in the list do not count)."""
     store = MemoryStore()
     j = job(store, proposals_per_node=1, nodes_in_flight=1)
-    down = Crashed("the Lean process exited (1) while checking", took_down=True)
-    script = Script({(): state("A"), ("boom",): down, ("c",): Proved()})
+    script = Script({(): state("A"), ("boom",): CRASH, ("c",): Proved()})
     run(store, ["j"], Tactics({"A": ["boom", "b", "c"]}), script)
     assert j.status == "proved"
     assert [a.tactics for a in script.checked if a.prefix] == [(), ("boom",), ("b",), ("c",)]
@@ -193,10 +193,9 @@ def test_a_tactic_that_crashed_in_this_pass_leaves_room_for_another() -> None:
     """``boom`` crashes at A; B's list starts with it: B still sends c, d and e."""
     store = MemoryStore()
     j = job(store, proposals_per_node=2, nodes_in_flight=1)
-    down = Crashed("the Lean process exited (1) while checking", took_down=True)
     steps: dict[tuple[str, ...], Verdict] = {
         (): state("A"),
-        ("boom",): down,
+        ("boom",): CRASH,
         ("a",): state("B"),
         ("a", "e"): Proved(),
     }

@@ -64,13 +64,11 @@ export class SearchTree {
       case "expanded": {
         this.expansions += 1;
         const item = this.items.get(this.stateKey(data.node));
-        if (item && data.open) {
-          // Back on the frontier with its next tactics, at a lower score.
-          item.score = data.score;
+        if (item) {
           item.visits = data.visits;
-        } else if (item) {
-          item.expanded = true;
-          item.visits = data.visits;
+          // Back on the frontier with its next tactics, at a lower score; else done.
+          if (data.open) item.score = data.score;
+          else item.expanded = true;
         }
         return true;
       }
