@@ -9,7 +9,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from prover.cli_args import add_budget_arguments, budget_from
+from prover.cli_args import (
+    add_budget_arguments,
+    add_jobs_at_once_argument,
+    budget_from,
+    jobs_at_once_from,
+)
 from prover.cli_data import add_commands as add_data_commands
 from prover.core.jobs import JOBS_PER_COORDINATOR, JobSpec
 from prover.core.theorem import Attempt, InputError, Theorem
@@ -71,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     prove.add_argument("target", help='"theorem t ... := by sorry", or a .lean theorem set')
     prove.add_argument("--preamble", default="", help="definitions the statement uses")
     add_budget_arguments(prove)
+    add_jobs_at_once_argument(prove)
     prove.add_argument("--json", action="store_true", help="one JSON result a theorem")
     prove.set_defaults(run=_prove)
 
@@ -168,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     search_bench.add_argument("theorems", type=Path, help="a theorem set (.lean, proofs `sorry`)")
     add_budget_arguments(search_bench)
+    add_jobs_at_once_argument(search_bench)
     search_bench.add_argument("--json", action="store_true", help="a JSON row a theorem")
     search_bench.add_argument(
         "--no-baseline", action="store_true", help="skip the closing-tactics baseline"
@@ -278,9 +285,8 @@ def _prove(args: argparse.Namespace) -> int:
         theorems = [Theorem.parse(args.target, args.preamble, limit=settings.max_input_bytes)]
     budget = budget_from(args)
     specs = [JobSpec.of(t, budget) for t in theorems]
-    run = run_locally(
-        specs, LocalSettings(lean=settings), None if args.json else progress_printer()
-    )
+    local = LocalSettings(lean=settings, jobs_at_once=jobs_at_once_from(args))
+    run = run_locally(specs, local, None if args.json else progress_printer())
     for job in run.jobs:
         print_job(job, args.json)
     if not args.json:
@@ -457,7 +463,7 @@ def _bench_search(args: argparse.Namespace) -> int:
 
     if args.limit < 0:
         raise InputError("--limit must be 0 (all) or more")
-    local = LocalSettings(lean=_settings(args))
+    local = LocalSettings(lean=_settings(args), jobs_at_once=jobs_at_once_from(args))
     budget = budget_from(args)
     source = _read(args.theorems)
     limit = (args.limit, args.seed)

@@ -22,6 +22,21 @@ def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes-in-flight", type=int, default=defaults.nodes_in_flight)
 
 
+def add_jobs_at_once_argument(parser: argparse.ArgumentParser) -> None:
+    """``--jobs-at-once``: how many of a set's searches run together on this machine."""
+    parser.add_argument(
+        "--jobs-at-once", type=int, default=0,
+        help="searches run together; the rest wait, their clock not started (0: all)",
+    )  # fmt: skip
+
+
+def jobs_at_once_from(args: argparse.Namespace) -> int:
+    """``--jobs-at-once``, or ``InputError`` when negative."""
+    if args.jobs_at_once < 0:
+        raise InputError("--jobs-at-once must be 0 (all) or more")
+    return int(args.jobs_at_once)
+
+
 def budget_from(args: argparse.Namespace) -> Budget:
     """The budget :func:`add_budget_arguments` declared; ``InputError`` when out of range."""
     try:

@@ -26,7 +26,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prover.cli_args import add_budget_arguments, budget_from
+from prover.cli_args import (
+    add_budget_arguments,
+    add_jobs_at_once_argument,
+    budget_from,
+    jobs_at_once_from,
+)
 from prover.core.jobs import FINAL_STATUSES, Budget, JobInfo, JobSpec
 from prover.core.theorem import InputError, Theorem
 from prover.core.verifier import Verifier
@@ -69,6 +74,7 @@ class IterateConfig:
     temperature: float = 0.0
     eval_k: int = 8
     use_value: bool = True  # the value model fitted beside a round's model ranks states
+    jobs_at_once: int = 0  # searches run together (0: a split's all)
     device: str = "cpu"
     bar: bool = True
 
@@ -81,6 +87,7 @@ class IterateConfig:
             "limit_valid": self.limit_valid,
             "seed": self.seed,
             "budget": self.budget.model_dump(),
+            "jobs_at_once": self.jobs_at_once,
         }
 
 
@@ -352,6 +359,7 @@ class Iteration:
             generator=generator,
             redis=redis,
             feedback=FeedbackSettings(dir=feedback),
+            jobs_at_once=self.config.jobs_at_once,
         )
         specs = [JobSpec.of(t, self.config.budget, f"iterate-{split}") for t in theorems]
         with _search_bar(len(specs), split, self.config.bar) as progress:
@@ -540,6 +548,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--limit-valid", type=int, default=0, help="seed-stable subset (0: all)")
     p.add_argument("--seed", type=int, default=0)
     add_budget_arguments(p)
+    add_jobs_at_once_argument(p)
     p.add_argument("--model", help="checkpoint to fine-tune (default: a tiny GPT-2)")
     p.add_argument("--size", default="3x128", help="tiny model: LAYERSxWIDTH")
     p.add_argument(
@@ -591,7 +600,8 @@ def config_from(args: argparse.Namespace) -> IterateConfig:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         preferences=args.preferences, symbolic_share=args.symbolic_share,
         model_backend=args.model_backend, temperature=args.temperature,
-        eval_k=args.eval_k, use_value=not args.no_value, device=args.device, bar=not args.no_bar,
+        eval_k=args.eval_k, use_value=not args.no_value, jobs_at_once=jobs_at_once_from(args),
+        device=args.device, bar=not args.no_bar,
     )  # fmt: skip
 
 

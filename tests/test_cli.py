@@ -107,6 +107,7 @@ def test_check_file_proves_every_theorem() -> None:
         (["check"], "exactly one of"),
         (["prove", "theorem t : True", "--nodes-in-flight", "0"], "bad budget: nodes_in_flight"),
         (["bench", "search", "examples/demo.lean", "--limit", "-1"], "--limit must be 0"),
+        (["prove", "theorem t : True", "--jobs-at-once", "-1"], "--jobs-at-once must be 0"),
     ],
 )
 def test_bad_input_is_a_message_not_a_traceback(args: list[str], message: str) -> None:

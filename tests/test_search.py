@@ -23,7 +23,8 @@ from prover.queue.jobs import JobQueue
 from prover.queue.keys import Keys
 from prover.queue.verify_worker import VerifyWorker
 from prover.search.coordinator import Coordinator
-from prover.settings import GeneratorSettings, RedisSettings
+from prover.search.local import LocalSettings, run_locally
+from prover.settings import FeedbackSettings, GeneratorSettings, RedisSettings
 
 THEOREMS = Path(__file__).resolve().parent.parent / "lean" / "theorems" / "core_graded.lean"
 Env = tuple[Redis, Keys]
@@ -63,6 +64,28 @@ def wait_final(queue: JobQueue, ids: list[str], timeout_s: float = 420) -> list[
             return [j for j in jobs if j is not None]
         time.sleep(0.5)
     raise AssertionError(f"jobs not final after {timeout_s} s: {[queue.get(i) for i in ids]}")
+
+
+@pytest.mark.lean
+def test_jobs_at_once_runs_a_set_one_search_after_another(
+    verifier: ReplVerifier,
+    redis_keys: Env,
+    redis_settings: Callable[..., RedisSettings],
+    tmp_path: Path,
+) -> None:
+    """Each job's clock starts when it is taken, not when the set was submitted."""
+    local = LocalSettings(
+        redis=redis_settings(redis_keys[1]),
+        feedback=FeedbackSettings(dir=tmp_path),
+        jobs_at_once=1,
+    )
+    specs = [spec(name, max_expansions=4) for name in ("l1_add_comm", "l1_lt_succ", "l1_arith")]
+    run = run_locally(specs, local, verifier=verifier)
+    assert [j.status for j in run.jobs] == ["proved"] * 3
+    ordered = sorted(run.jobs, key=lambda j: j.started or 0)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        assert before.finished is not None and after.started is not None
+        assert before.finished <= after.started
 
 
 @pytest.mark.lean

@@ -31,6 +31,9 @@ class LocalSettings:
     generator: GeneratorSettings = field(default_factory=GeneratorSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    # Searches advanced together (0: all). A job's time budget runs from its start, so
+    # a bound keeps many jobs from sharing one budget's seconds of the machine.
+    jobs_at_once: int = 0
 
 
 @dataclass
@@ -107,7 +110,7 @@ class Workers:
             settings.redis,
             settings.generator,
             worker_name("search"),
-            max(jobs, 1),
+            settings.jobs_at_once or max(jobs, 1),
             writer,
         )  # first: it reads the generator settings' files, and may refuse them
         self.verifier = verifier or make_verifier(settings.lean)
