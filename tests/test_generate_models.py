@@ -135,6 +135,10 @@ def test_a_local_model_ranks_the_symbolic_tactics(
     assert -100 < model.score_batch([STATES[0] * 20], [[long, TACTIC]])[0][0] < 0
     prior = MixedGenerator(model, SymbolicProposer(), symbolic_share=1.0).propose(STATES[2], 4)
     assert prior == SymbolicProposer().propose(STATES[2], 4)  # the prior alone: symbolic's order
+    for state in STATES:  # a model that scores them low still sends symbolic's first few
+        mixed = MixedGenerator(model, SymbolicProposer(), symbolic_share=0.25).propose(state, 8)
+        first = {p.tactic for p in SymbolicProposer().propose(state, 2)}
+        assert first <= {p.tactic for p in mixed} and len(mixed) == 8
 
 
 def test_unreachable_server_means_no_proposals() -> None:

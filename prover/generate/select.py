@@ -39,8 +39,9 @@ class MixedGenerator:
     symbolic proposer's ``RERANK_WIDTH`` times wider list and the model's own: a
     candidate's score is ``share`` times its symbolic log-prior plus ``1 - share`` times
     the model's mean token log-probability, so what the model learned reorders the
-    symbolic tactics as well as adding its own. A model that cannot (one behind an API)
-    gets ``1 - share`` of the slots, de-duplicated."""
+    symbolic tactics as well as adding its own; the symbolic proposer's own best ``share``
+    of the slots are sent whatever the model scores them. A model that cannot (one behind
+    an API) gets ``1 - share`` of the slots, de-duplicated."""
 
     name = "mixed"
 
@@ -73,13 +74,25 @@ class MixedGenerator:
             pools.append(pool | {p.tactic: p.score for p in symbolic})
         scores = model.score_batch(states, [list(pool) for pool in pools])
         out = []
-        for pool, likely in zip(pools, scores, strict=True):
+        for symbolic, pool, likely in zip(wide, pools, scores, strict=True):
             ranked = [
                 Proposal(self.share * prior + (1 - self.share) * _bounded(lp), tactic)
                 for (tactic, prior), lp in zip(pool.items(), likely, strict=True)
             ]
-            out.append(sorted(ranked, reverse=True)[:n])
+            out.append(self._keep_symbolic_best(symbolic, ranked, n))
         return out
+
+    def _keep_symbolic_best(
+        self, symbolic: list[Proposal], ranked: list[Proposal], n: int
+    ) -> list[Proposal]:
+        """The best ``n`` of ``ranked``, but the symbolic proposer's own first ``share``
+        of the slots stay in whatever the model thinks of them: a model that ranks a
+        state's one closing tactic low would otherwise never send it."""
+        kept = {p.tactic for p in sorted(symbolic, reverse=True)[: round(n * self.share)]}
+        ranked.sort(reverse=True)
+        chosen = [p for p in ranked if p.tactic in kept]
+        chosen += [p for p in ranked if p.tactic not in kept][: n - len(chosen)]
+        return sorted(chosen, reverse=True)
 
     def _share(
         self, from_symbolic: list[Proposal], from_model: list[Proposal], n: int
