@@ -201,7 +201,7 @@ def bench_search(
     limit: tuple[int, int] = (0, 0),
 ) -> None:
     """Best-first search on every theorem of a set (or ``limit``: a seed-stable subset
-    of (so many, seed)), all submitted at once."""
+    of (so many, seed)), all submitted at once, run ``local.jobs_at_once`` together."""
     lean = local.lean
     every = [a.theorem for a in theorems_from_file(source, lean.max_input_bytes)]
     theorems = subset(every, *limit)
@@ -222,6 +222,7 @@ def bench_search(
         "mean_verifier_calls": round(sum(j.verifier_calls for j in run.jobs) / n, 1),
         "feedback_records": run.feedback_records,
         "of": f"{len(theorems)} of {len(every)}, seed {limit[1]}" if limit[0] else "all",
+        "jobs_at_once": local.jobs_at_once or len(specs),
         "generator": local.generator.backend,
         "value_model": local.generator.value_model or None,
         "machine": machine(),
