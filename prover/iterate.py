@@ -162,6 +162,8 @@ class Iteration:
             state.save(path)
             return state
         state = State.load(path)
+        # A run from before --jobs-at-once ran each split's jobs all at once.
+        state.identity = {"jobs_at_once": 0} | state.identity
         if state.identity != identity:
             changed = sorted(k for k in identity if state.identity.get(k) != identity[k])
             raise IterateError(
@@ -426,6 +428,8 @@ def _check(config: IterateConfig) -> None:
         raise IterateError("--size wants at least 1 layer and a width that is a multiple of 32")
     if config.steps < 1 or config.batch_size < 1:
         raise IterateError("--steps and --batch-size must be at least 1")
+    if config.jobs_at_once < 0:
+        raise IterateError("--jobs-at-once must be 0 (all) or more")
 
 
 def _counts(split: str, run: Any) -> dict[str, Any]:
@@ -563,7 +567,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--symbolic-share",
         type=float,
         default=0.5,
-        help="the symbolic prior's weight (transformers) or share of slots (vllm, openai)",
+        help="symbolic's own share of slots; with transformers also its prior's weight",
     )
     p.add_argument(
         "--model-backend", choices=["transformers", "vllm", "openai"], default="transformers"

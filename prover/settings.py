@@ -112,8 +112,8 @@ class GeneratorSettings(BaseSettings):
         default=0.5,
         ge=0,
         le=1,
-        description="In `mixed`: the symbolic prior's weight when a local model ranks "
-        "the candidates, else the share of proposals from symbolic.",
+        description="In `mixed`: the share of proposals that are symbolic's own first "
+        "ones; a local model ranks the rest with this weight on the symbolic prior.",
     )
     mixed_model_backend: Literal["transformers", "openai", "vllm"] = Field(
         default="openai", description="In `mixed`: the model generator beside symbolic."

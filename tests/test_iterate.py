@@ -12,7 +12,7 @@ import pytest
 
 from prover.cli import _parser, main
 from prover.core.verifier import Verifier
-from prover.iterate import IterateConfig, Iteration, State, config_from
+from prover.iterate import IterateConfig, IterateError, Iteration, State, config_from
 from prover.lean.runtime import install
 from prover.lean.verifier import ReplVerifier
 from prover.settings import LeanSettings
@@ -140,3 +140,12 @@ def test_bad_runs_are_refused_with_a_message(
     changed = ["--out", str(tmp_path / "run"), "--max-expansions", "9"]
     assert main([*base, *changed]) == 2
     assert "holds a run with other budget" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "b"), "--jobs-at-once", "-2"]) == 2
+    assert "--jobs-at-once must be 0" in capsys.readouterr().err
+    with pytest.raises(IterateError, match="holds a run with other jobs_at_once:"):
+        Iteration(_config(tmp_path, 0, "--jobs-at-once", "4"), LeanSettings())
+    # A state file from before --jobs-at-once (all at once) still resumes.
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    del state["identity"]["jobs_at_once"]
+    (tmp_path / "run" / "state.json").write_text(json.dumps(state))
+    Iteration(_config(tmp_path, 0), LeanSettings())

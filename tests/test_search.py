@@ -4,6 +4,7 @@ test_workers.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -83,7 +84,7 @@ def test_jobs_at_once_runs_a_set_one_search_after_another(
     run = run_locally(specs, local, verifier=verifier)
     assert [j.status for j in run.jobs] == ["proved"] * 3
     ordered = sorted(run.jobs, key=lambda j: j.started or 0)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         assert before.finished is not None and after.started is not None
         assert before.finished <= after.started
 

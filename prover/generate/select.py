@@ -85,14 +85,14 @@ class MixedGenerator:
     def _keep_symbolic_best(
         self, symbolic: list[Proposal], ranked: list[Proposal], n: int
     ) -> list[Proposal]:
-        """The best ``n`` of ``ranked``, but the symbolic proposer's own first ``share``
-        of the slots stay in whatever the model thinks of them: a model that ranks a
-        state's one closing tactic low would otherwise never send it."""
+        """The symbolic proposer's own first ``share`` of the ``n`` slots, then the best
+        of the rest of ``ranked``: a model that ranks a state's one closing tactic low
+        would otherwise never send it. The kept ones come first (a search sends a list's
+        first tactics and keeps the rest for a later visit); scores are the mixed ones."""
         kept = {p.tactic for p in sorted(symbolic, reverse=True)[: round(n * self.share)]}
         ranked.sort(reverse=True)
         chosen = [p for p in ranked if p.tactic in kept]
-        chosen += [p for p in ranked if p.tactic not in kept][: n - len(chosen)]
-        return sorted(chosen, reverse=True)
+        return chosen + [p for p in ranked if p.tactic not in kept][: n - len(chosen)]
 
     def _share(
         self, from_symbolic: list[Proposal], from_model: list[Proposal], n: int

@@ -35,6 +35,10 @@ class LocalSettings:
     # a bound keeps many jobs from sharing one budget's seconds of the machine.
     jobs_at_once: int = 0
 
+    def __post_init__(self) -> None:
+        if self.jobs_at_once < 0:
+            raise ValueError("jobs_at_once must be 0 (all) or more")
+
 
 @dataclass
 class LocalRun:
@@ -110,7 +114,7 @@ class Workers:
             settings.redis,
             settings.generator,
             worker_name("search"),
-            settings.jobs_at_once or max(jobs, 1),
+            min(settings.jobs_at_once or jobs, jobs) or 1,
             writer,
         )  # first: it reads the generator settings' files, and may refuse them
         self.verifier = verifier or make_verifier(settings.lean)
