@@ -222,7 +222,7 @@ def bench_search(
         "mean_verifier_calls": round(sum(j.verifier_calls for j in run.jobs) / n, 1),
         "feedback_records": run.feedback_records,
         "of": f"{len(theorems)} of {len(every)}, seed {limit[1]}" if limit[0] else "all",
-        "jobs_at_once": min(local.jobs_at_once or len(specs), len(specs)),
+        "jobs_at_once": local.together(len(specs)),
         "generator": local.generator.backend,
         "value_model": local.generator.value_model or None,
         "machine": machine(),

@@ -26,12 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prover.cli_args import (
-    add_budget_arguments,
-    add_jobs_at_once_argument,
-    budget_from,
-    jobs_at_once_from,
-)
+from prover.cli_args import add_budget_arguments, add_jobs_at_once_argument, budget_from
 from prover.core.jobs import FINAL_STATUSES, Budget, JobInfo, JobSpec
 from prover.core.theorem import InputError, Theorem
 from prover.core.verifier import Verifier
@@ -604,7 +599,7 @@ def config_from(args: argparse.Namespace) -> IterateConfig:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr,
         preferences=args.preferences, symbolic_share=args.symbolic_share,
         model_backend=args.model_backend, temperature=args.temperature,
-        eval_k=args.eval_k, use_value=not args.no_value, jobs_at_once=jobs_at_once_from(args),
+        eval_k=args.eval_k, use_value=not args.no_value, jobs_at_once=args.jobs_at_once,
         device=args.device, bar=not args.no_bar,
     )  # fmt: skip
 

@@ -39,6 +39,10 @@ class LocalSettings:
         if self.jobs_at_once < 0:
             raise ValueError("jobs_at_once must be 0 (all) or more")
 
+    def together(self, jobs: int) -> int:
+        """How many of ``jobs`` searches run at once (at least one)."""
+        return min(self.jobs_at_once or jobs, jobs) or 1
+
 
 @dataclass
 class LocalRun:
@@ -114,7 +118,7 @@ class Workers:
             settings.redis,
             settings.generator,
             worker_name("search"),
-            min(settings.jobs_at_once or jobs, jobs) or 1,
+            settings.together(jobs),
             writer,
         )  # first: it reads the generator settings' files, and may refuse them
         self.verifier = verifier or make_verifier(settings.lean)
