@@ -163,6 +163,9 @@ def test_a_scoring_model_proposes_only_for_the_slots_it_can_fill(causal: Path) -
         SymbolicProposer().propose(STATES[0], 4)
     )
     assert model.asked[2:] == []  # all slots symbolic's: the model is not asked
+    assert len(SymbolicProposer().propose(STATES[0], 128)) < 32
+    assert len(mixed.propose(STATES[0], 32)) > 24  # symbolic ran short: the model fills
+    assert model.asked[2:] == [8, 32]
 
 
 def test_unreachable_server_means_no_proposals() -> None:

@@ -41,8 +41,8 @@ class MixedGenerator:
     the model's mean token log-probability, so what the model learned reorders the
     symbolic tactics as well as adding its own; the symbolic proposer's own best ``share``
     of the slots are sent whatever the model scores them, and the model proposes only as
-    many of its own as the other slots. A model that cannot (one behind an API) gets
-    ``1 - share`` of the slots, de-duplicated."""
+    many of its own as the other slots, unless symbolic's run short. A model that cannot
+    (one behind an API) gets ``1 - share`` of the slots, de-duplicated."""
 
     name = "mixed"
 
@@ -69,7 +69,7 @@ class MixedGenerator:
         """The model's proposals for ``states`` (asked elsewhere, maybe in one batch with
         other jobs' states) mixed with the symbolic proposer's."""
         if isinstance(self.model, Scorer):
-            return self._rerank(self.model, states, from_model, n)
+            return self._refill(self.model, states, from_model, n)
         from_symbolic = self.symbolic.propose_batch(states, n)
         return [self._share(s, m, n) for s, m in zip(from_symbolic, from_model, strict=True)]
 
@@ -90,6 +90,26 @@ class MixedGenerator:
             ]
             out.append(self._keep_symbolic_best(symbolic, ranked, n))
         return out
+
+    def _refill(
+        self, model: Scorer, states: list[str], from_model: list[list[Proposal]], n: int
+    ) -> list[list[Proposal]]:
+        """:meth:`_rerank`; where the symbolic proposer has too few tactics to fill ``n``
+        slots beside the model's few (:meth:`from_model`), the model is asked again for
+        ``n``, for those states alone: its tactics are all the search has left there."""
+        mixed = self._rerank(model, states, from_model, n)
+        few = self.from_model(n)
+        short = [
+            i
+            for i, (proposals, own) in enumerate(zip(mixed, from_model, strict=True))
+            if len(proposals) < n and len(own) <= few < n
+        ]
+        if short:
+            again = [states[i] for i in short]
+            refilled = self._rerank(model, again, self.model.propose_batch(again, n), n)
+            for i, proposals in zip(short, refilled, strict=True):
+                mixed[i] = proposals
+        return mixed
 
     def _keep_symbolic_best(
         self, symbolic: list[Proposal], ranked: list[Proposal], n: int
@@ -143,8 +163,8 @@ def propose_shared(
     wants = [g.from_model(n) if isinstance(g, MixedGenerator) else n for g, _ in parts]
     proposals = _ask(model, [state for _, states in parts for state in states], max(wants))
     out, k = [], 0
-    for (generator, states), m in zip(parts, wants, strict=True):
-        mine = [p[:m] for p in proposals[k : k + len(states)]]
+    for generator, states in parts:
+        mine = proposals[k : k + len(states)]
         k += len(states)
         out.append(
             generator.mix(states, mine, n) if isinstance(generator, MixedGenerator) else mine
