@@ -17,10 +17,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from prover.core.records import Proposal
 from prover.generate.hf import TransformersGenerator
 from prover.generate.openai_client import OpenAICompletionsGenerator
-from prover.generate.select import MixedGenerator, propose_shared
+from prover.generate.select import MixedGenerator
 from prover.generate.server import create_app
 from prover.generate.symbolic import SymbolicProposer
 from prover.generate.tiny import STATES, TACTIC, build_model
@@ -140,32 +139,6 @@ def test_a_local_model_ranks_the_symbolic_tactics(
         mixed = MixedGenerator(model, SymbolicProposer(), symbolic_share=0.25).propose(state, 8)
         first = {p.tactic for p in SymbolicProposer().propose(state, 2)}
         assert first == {p.tactic for p in mixed[:2]} and len(mixed) == 8  # sent first
-
-
-class _Counting(TransformersGenerator):
-    """A real checkpoint that records how many tactics each batch asked of it."""
-
-    asked: list[int]
-
-    def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
-        self.asked.append(n)
-        return super().propose_batch(states, n)
-
-
-def test_a_scoring_model_proposes_only_for_the_slots_it_can_fill(causal: Path) -> None:
-    model = _Counting(causal, temperature=0.0, max_tokens=8)
-    model.asked = []
-    mixed = MixedGenerator(model, SymbolicProposer(), symbolic_share=0.75)
-    assert len(mixed.propose(STATES[0], 16)) == 16 and model.asked == [4]
-    assert propose_shared([(mixed, [STATES[1]]), (model, [STATES[2]])], 8)[1][0][0].tactic == TACTIC
-    assert model.asked[1:] == [8]  # the part that wants most, here the model alone
-    assert MixedGenerator(model, SymbolicProposer(), 1.0).propose(STATES[0], 4) == (
-        SymbolicProposer().propose(STATES[0], 4)
-    )
-    assert model.asked[2:] == []  # all slots symbolic's: the model is not asked
-    assert len(SymbolicProposer().propose(STATES[0], 128)) < 32
-    assert len(mixed.propose(STATES[0], 32)) > 24  # symbolic ran short: the model fills
-    assert model.asked[2:] == [8, 32]
 
 
 def test_unreachable_server_means_no_proposals() -> None:

@@ -40,9 +40,8 @@ class MixedGenerator:
     candidate's score is ``share`` times its symbolic log-prior plus ``1 - share`` times
     the model's mean token log-probability, so what the model learned reorders the
     symbolic tactics as well as adding its own; the symbolic proposer's own best ``share``
-    of the slots are sent whatever the model scores them, and the model proposes only as
-    many of its own as the other slots, unless symbolic's run short. A model that cannot
-    (one behind an API) gets ``1 - share`` of the slots, de-duplicated."""
+    of the slots are sent whatever the model scores them. A model that cannot (one behind
+    an API) gets ``1 - share`` of the slots, de-duplicated."""
 
     name = "mixed"
 
@@ -53,15 +52,7 @@ class MixedGenerator:
         return self.propose_batch([state], n)[0]
 
     def propose_batch(self, states: list[str], n: int) -> list[list[Proposal]]:
-        return self.mix(states, _ask(self.model, states, self.from_model(n)), n)
-
-    def from_model(self, n: int) -> int:
-        """How many of its own tactics the model is asked for, when ``n`` are wanted: a
-        scoring model's fill at most the slots symbolic's kept ones leave, and a beam's
-        cost grows with its width (on the CPU, most of a mixed search's time)."""
-        if isinstance(self.model, Scorer):
-            return n - round(n * self.share)
-        return n
+        return self.mix(states, self.model.propose_batch(states, n), n)
 
     def mix(
         self, states: list[str], from_model: list[list[Proposal]], n: int
@@ -69,7 +60,7 @@ class MixedGenerator:
         """The model's proposals for ``states`` (asked elsewhere, maybe in one batch with
         other jobs' states) mixed with the symbolic proposer's."""
         if isinstance(self.model, Scorer):
-            return self._refill(self.model, states, from_model, n)
+            return self._rerank(self.model, states, from_model, n)
         from_symbolic = self.symbolic.propose_batch(states, n)
         return [self._share(s, m, n) for s, m in zip(from_symbolic, from_model, strict=True)]
 
@@ -90,26 +81,6 @@ class MixedGenerator:
             ]
             out.append(self._keep_symbolic_best(symbolic, ranked, n))
         return out
-
-    def _refill(
-        self, model: Scorer, states: list[str], from_model: list[list[Proposal]], n: int
-    ) -> list[list[Proposal]]:
-        """:meth:`_rerank`; where the symbolic proposer has too few tactics to fill ``n``
-        slots beside the model's few (:meth:`from_model`), the model is asked again for
-        ``n``, for those states alone: its tactics are all the search has left there."""
-        mixed = self._rerank(model, states, from_model, n)
-        few = self.from_model(n)
-        short = [
-            i
-            for i, (proposals, own) in enumerate(zip(mixed, from_model, strict=True))
-            if len(proposals) < n and len(own) <= few < n
-        ]
-        if short:
-            again = [states[i] for i in short]
-            refilled = self._rerank(model, again, self.model.propose_batch(again, n), n)
-            for i, proposals in zip(short, refilled, strict=True):
-                mixed[i] = proposals
-        return mixed
 
     def _keep_symbolic_best(
         self, symbolic: list[Proposal], ranked: list[Proposal], n: int
@@ -154,14 +125,12 @@ def propose_shared(
 ) -> list[list[list[Proposal]]]:
     """Proposals for each generator's states, the generators sharing one :func:`model_of`
     (mixed generators of different preambles, say): one ``propose_batch`` of the model
-    for every state of every part, as many tactics as the part that wants most asks
-    (:meth:`MixedGenerator.from_model`), then each mixed generator adds its own symbolic
+    for every state of every part, then each mixed generator adds its own symbolic
     proposals."""
     model = model_of(parts[0][0])
     if any(model_of(generator) is not model for generator, _ in parts):
         raise ValueError("propose_shared: the generators do not share a model")
-    wants = [g.from_model(n) if isinstance(g, MixedGenerator) else n for g, _ in parts]
-    proposals = _ask(model, [state for _, states in parts for state in states], max(wants))
+    proposals = model.propose_batch([state for _, states in parts for state in states], n)
     out, k = [], 0
     for generator, states in parts:
         mine = proposals[k : k + len(states)]
@@ -170,11 +139,6 @@ def propose_shared(
             generator.mix(states, mine, n) if isinstance(generator, MixedGenerator) else mine
         )
     return out
-
-
-def _ask(model: Generator, states: list[str], n: int) -> list[list[Proposal]]:
-    """``model.propose_batch``, not called when no tactic is wanted of it."""
-    return model.propose_batch(states, n) if n > 0 else [[] for _ in states]
 
 
 def make_generator(settings: GeneratorSettings, definitions: tuple[str, ...] = ()) -> Generator:
